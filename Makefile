@@ -1,0 +1,49 @@
+# Liaison: two commands for people, a few more for developers and CI.
+#   make run    create .venv, install, migrate, load demo data, start web + worker + beat
+#   make test   the whole test suite
+# Settings come from the environment (see README.md); without DATABASE_URL and
+# CELERY_BROKER_URL everything runs embedded (SQLite, file-system broker).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+.PHONY: run install test lint format check messages clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Liaison needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: export DEBUG ?= 1
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Liaison: http://127.0.0.1:$(PORT)/  admin: http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops all)"
+	PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.dev --no-prefix start
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs gettext).
+messages: install
+	$(PY) manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

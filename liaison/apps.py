@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LiaisonConfig(AppConfig):
+    name = "liaison"
+    verbose_name = _("Regions and accounts")

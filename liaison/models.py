@@ -1,0 +1,120 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from liaison import regions
+
+
+class Region(models.Model):
+    """An administrative division, keyed by its statistical division code."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+        TOWNSHIP = "township", _("Township")
+        VILLAGE = "village", _("Village or community")
+
+    code = models.CharField(
+        _("division code"),
+        max_length=12,
+        primary_key=True,
+        validators=[RegexValidator(regions.CODE_RE, _("A division code has exactly 12 digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        editable=False,
+    )
+
+    # Scoping reads a region's own code for Region objects.
+    region_path = ""
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{12}$"), name="region_code_12_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Level and parent follow from the code; they are never typed in.
+        self.level = regions.level_of(self.code)
+        self.parent_id = regions.parent_code_of(self.code)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not regions.CODE_RE.match(self.code or ""):
+            return  # the field validator reports it
+        parent_code = regions.parent_code_of(self.code)
+        if parent_code and not Region.objects.filter(code=parent_code).exists():
+            raise ValidationError(
+                {
+                    "code": _("The parent region %(code)s does not exist yet.")
+                    % {"code": parent_code}
+                }
+            )
+
+    @property
+    def prefix(self) -> str:
+        return regions.prefix_of(self.code)
+
+
+class User(AbstractUser):
+    """An account. Constituents have none: they use tracking codes."""
+
+    class Role(models.TextChoices):
+        OFFICE = "office", _("Office staff")
+        DEPARTMENT = "department", _("Department handler")
+        DEPUTY = "deputy", _("Deputy")
+
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("Office staff see and change only this region and the regions below it."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="office") | models.Q(region__isnull=False),
+                name="office_staff_have_region",
+            ),
+        ]
+
+    def save(self, *args, **kwargs):
+        # Office staff work in the admin; other roles have their own workspaces.
+        if self.role == self.Role.OFFICE:
+            self.is_staff = True
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role == self.Role.OFFICE and not self.region_id:
+            raise ValidationError({"region": _("Office staff must belong to a region.")})
+
+    @property
+    def region_prefix(self) -> str | None:
+        """Significant digits of the user's region, without a query; None if unbound."""
+        return regions.prefix_of(self.region_id) if self.region_id else None

@@ -1,0 +1,55 @@
+from import_export import fields
+from import_export.widgets import ForeignKeyWidget
+
+from liaison.models import Region
+from liaison.resources import ScopedResource
+from stations.models import Deputy, Station
+
+
+class RegionCodeWidget(ForeignKeyWidget):
+    """A region given by its 12-digit code; an unknown code is a row error."""
+
+    def __init__(self):
+        super().__init__(Region, "code")
+
+    def clean(self, value, row=None, **kwargs):
+        value = str(value).strip() if value is not None else ""
+        if not value:
+            return None
+        return super().clean(value, row, **kwargs)
+
+
+class StationResource(ScopedResource):
+    region = fields.Field(attribute="region", column_name="region", widget=RegionCodeWidget())
+
+    class Meta:
+        model = Station
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "name",
+            "tier",
+            "kind",
+            "region",
+            "address",
+            "latitude",
+            "longitude",
+            "opening_notes",
+            *Station.SIX_HAVES,
+            "is_active",
+        )
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True
+
+
+class DeputyResource(ScopedResource):
+    region = fields.Field(attribute="region", column_name="region", widget=RegionCodeWidget())
+
+    class Meta:
+        model = Deputy
+        import_id_fields = ("code",)
+        fields = ("code", "name", "gender", "region", "occupation", "phone", "is_active")
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True

@@ -1,0 +1,73 @@
+"""Test data: regions by code, and factories for the people and places of Liaison."""
+
+import factory
+
+from liaison import regions
+from liaison.models import Region, User
+from stations.models import Congress, Deputy, Membership, Placement, ReceptionSchedule, Station
+
+
+def make_region(code: str, name: str | None = None) -> Region:
+    """The region with this code, creating it and any missing ancestors."""
+    parent_code = regions.parent_code_of(code)
+    if parent_code:
+        make_region(parent_code)
+    region, _created = Region.objects.get_or_create(
+        code=code, defaults={"name": name or f"区域{code}"}
+    )
+    if name and region.name != name:
+        region.name = name
+        region.save(update_fields=["name"])
+    return region
+
+
+def make_user(username: str, *, role: str = "", region: Region | None = None, **extra) -> User:
+    user = User(username=username, role=role, region=region, **extra)
+    user.set_password("correct horse battery")
+    user.save()
+    return user
+
+
+class CongressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Congress
+
+    level = "county"
+    name = factory.LazyAttribute(lambda o: f"{o.region.name}人民代表大会")
+    term = "第十八届"
+
+
+class DeputyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deputy
+
+    code = factory.Sequence(lambda n: f"D{n:06d}")
+    name = factory.Sequence(lambda n: f"代表{n}")
+    gender = "F"
+    occupation = "村党支部书记"
+    phone = factory.Sequence(lambda n: f"1380000{n:04d}")
+
+
+class StationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Station
+
+    code = factory.Sequence(lambda n: f"ST{n:05d}")
+    name = factory.Sequence(lambda n: f"测试人大代表联络站{n}")
+    address = "人民路1号"
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReceptionSchedule
+
+    rule = "monthly"
+    day_of_month = 8
+
+
+def place(deputy: Deputy, station: Station) -> Placement:
+    return Placement.objects.create(deputy=deputy, station=station)
+
+
+def seat(deputy: Deputy, congress: Congress) -> Membership:
+    return Membership.objects.create(deputy=deputy, congress=congress)
