@@ -42,7 +42,7 @@ format: install
 
 # Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs gettext).
 messages: install
-	$(PY) manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(PY) manage.py makemessages --locale zh_Hans --extension html,txt,py,svg --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --no-obsolete --no-wrap
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

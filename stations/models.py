@@ -60,6 +60,11 @@ class Congress(models.Model):
         return f"{self.name}（{self.term}）"
 
     @property
+    def deputy_title(self) -> str:
+        """What a member is called publicly, e.g. 县人大代表."""
+        return _("%(level)s people's congress deputy") % {"level": self.get_level_display()}
+
+    @property
     def has_standing_committee(self) -> bool:
         # Townships have no standing committee: the presidium (主席团) acts between
         # sessions (Organic Law of Local People's Congresses).

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
@@ -16,7 +17,11 @@ class RegionCodeWidget(ForeignKeyWidget):
         value = str(value).strip() if value is not None else ""
         if not value:
             return None
-        return super().clean(value, row, **kwargs)
+        try:
+            return super().clean(value, row, **kwargs)
+        except Region.DoesNotExist:
+            # A ValueError becomes an error on the row's field, with the row number.
+            raise ValueError(_("Unknown region code %(code)s.") % {"code": value}) from None
 
 
 class StationResource(ScopedResource):
