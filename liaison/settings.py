@@ -226,6 +226,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "visibility_timeout": 3600,
     }
 )
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for _folder in (CELERY_BROKER_DIR, VAR_DIR / "celery-processed"):
+        _folder.mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Materialise the next weeks of reception days from each station's schedule, so the
