@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from liaison import scoping
-from liaison.models import Region, User
+from liaison.models import Region, User, WorkdayOverride
 from liaison.resources import RegionResource
 
 admin.site.site_header = _("People's Congress Deputy Liaison Station Platform")
@@ -114,3 +114,11 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("Liaison role"), {"fields": ("role", "region")}),
     )
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "note"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+    search_fields = ["note"]

@@ -118,3 +118,28 @@ class User(AbstractUser):
     def region_prefix(self) -> str | None:
         """Significant digits of the user's region, without a query; None if unbound."""
         return regions.prefix_of(self.region_id) if self.region_id else None
+
+
+class WorkdayOverride(models.Model):
+    """A day whose working status the office sets by hand.
+
+    The calendar package knows the State Council's holiday notices for the years it was
+    released for; the notice for a new year comes out each autumn or winter. Until the
+    package catches up, staff type the year's holidays and make-up working days (调休)
+    here, and an entry here always wins over the package.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(
+        _("working day"), help_text=_("Ticked for a make-up working day, empty for a holiday.")
+    )
+    note = models.CharField(_("note"), max_length=100, blank=True, help_text=_("e.g. 春节"))
+
+    class Meta:
+        verbose_name = _("working-day override")
+        verbose_name_plural = _("working-day overrides")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = _("working day") if self.is_workday else _("holiday")
+        return f"{self.date:%Y-%m-%d} {kind}"

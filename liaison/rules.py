@@ -42,3 +42,19 @@ rules.add_perm("liaison", is_office)
 add_model_perms("liaison", "region", view=is_office, add=is_office, change=is_office)
 # Accounts are handed out by administrators.
 add_model_perms("liaison", "user", view=is_admin, add=is_admin, change=is_admin, delete=is_admin)
+
+
+@rules.predicate
+def is_province_staff(user) -> bool:
+    return bool(is_office_staff(user) and user.region_id and user.region_id.endswith("0" * 10))
+
+
+# The holiday calendar is national: provincial offices and administrators keep it.
+add_model_perms(
+    "liaison",
+    "workdayoverride",
+    view=is_office,
+    add=is_admin | is_province_staff,
+    change=is_admin | is_province_staff,
+    delete=is_admin | is_province_staff,
+)

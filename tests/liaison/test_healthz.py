@@ -48,17 +48,20 @@ def silent_broker():
 
 @pytest.fixture
 def broker_at():
-    original = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
+    conf = celery_app.conf
+    original = conf.get("broker_write_url"), conf.broker_transport_options
 
     def point(port: int):
-        celery_app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+        # The write URL, because Celery prefers the CELERY_BROKER_URL environment
+        # variable (set in CI) over conf.broker_url.
+        conf.broker_write_url = f"redis://127.0.0.1:{port}/0"
         celery_app.conf.broker_transport_options = {
             "socket_timeout": 1,
             "socket_connect_timeout": 1,
         }
 
     yield point
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = original
+    conf.broker_write_url, conf.broker_transport_options = original
 
 
 @pytest.mark.parametrize("kind", ["down", "silent"])
