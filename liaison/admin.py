@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from liaison import scoping
-from liaison.models import Region, User, WorkdayOverride
+from liaison.models import Notification, OutboxMessage, Region, User, WorkdayOverride
 from liaison.resources import RegionResource
 
 admin.site.site_header = _("People's Congress Deputy Liaison Station Platform")
@@ -122,3 +122,29 @@ class WorkdayOverrideAdmin(admin.ModelAdmin):
     list_filter = ["is_workday"]
     date_hierarchy = "date"
     search_fields = ["note"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operational records: looked at, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "task", "created_at", "attempts", "sent_at", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    show_full_result_count = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "channel", "kind", "recipient", "subject", "status"]
+    list_filter = ["channel", "status", "kind"]
+    list_select_related = ["recipient"]
+    search_fields = ["subject", "=dedupe_key"]
+    show_full_result_count = False

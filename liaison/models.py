@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison import regions
@@ -143,3 +145,99 @@ class WorkdayOverride(models.Model):
     def __str__(self) -> str:
         kind = _("working day") if self.is_workday else _("holiday")
         return f"{self.date:%Y-%m-%d} {kind}"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to run, written in the same transaction as the change that needs it.
+
+    The relay publishes it to the broker after commit; if the broker is down or silent
+    the row waits and a later relay (beat, every few seconds) publishes it. So nothing a
+    constituent submits is lost or slowed by the broker.
+    """
+
+    task = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    available_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            # The relay reads only unsent rows; a partial index keeps that cheap forever.
+            models.Index(
+                fields=["available_at", "id"],
+                name="outbox_pending_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"
+
+
+class Notification(models.Model):
+    """A message to a person: in the in-app inbox, or by SMS or e-mail.
+
+    ``dedupe_key`` makes a notification happen once, whatever the retries or overlapping
+    sweeps: a reminder's key is (item, kind, due date), and the database refuses a second.
+    """
+
+    class Channel(models.TextChoices):
+        INBOX = "inbox", _("In-app inbox")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    address = models.CharField(
+        _("phone or e-mail"),
+        max_length=254,
+        blank=True,
+        help_text=_("For people without an account."),
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(address=""),
+                name="notification_has_recipient_or_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

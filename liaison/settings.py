@@ -231,6 +231,13 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         _folder.mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Publish outbox rows the after-commit fast path could not (broker down or slow).
+    # Every 5 seconds: "assign promptly" (交办及时) means seconds, and a pass over an
+    # empty outbox is one indexed query.
+    "liaison-relay-outbox": {
+        "task": "liaison.tasks.relay_outbox",
+        "schedule": 5.0,
+    },
     # Materialise the next weeks of reception days from each station's schedule, so the
     # public pages and duty reminders read rows, not rules. Daily is enough: schedules
     # look weeks ahead and staff edits call the same service at once.
@@ -239,6 +246,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=10),
     },
 }
+
+# --- Notifications ------------------------------------------------------------------
+
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "liaison.sms.ConsoleSmsBackend")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "人大代表联络站")
 
 # --- Logging ------------------------------------------------------------------------
 

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from liaison import notifications, sms
+from liaison.outbox import outbox_relay
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Publish outbox messages that the after-commit fast path could not."""
+    return outbox_relay()
+
+
+@shared_task(bind=True, autoretry_for=(sms.SmsError,), retry_backoff=5, max_retries=4)
+def deliver_notification(self, *, notification_id: int) -> bool:
+    return notifications.notification_deliver(notification_id=notification_id)

@@ -1,0 +1,56 @@
+"""Local stand-ins for what cannot run here (an SMS gateway), speaking real HTTP."""
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeGateway:
+    """An HTTP server on 127.0.0.1 that records signed JSON posts.
+
+    ``fail_next`` makes the next N requests answer 503, to exercise retries.
+    """
+
+    def __init__(self, token: str = "gateway-secret"):
+        self.token = token
+        self.requests: list[dict] = []
+        self.fail_next = 0
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                timestamp = self.headers.get("X-Liaison-Timestamp", "")
+                expected = hmac.new(
+                    gateway.token.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+                ).hexdigest()
+                signed = hmac.compare_digest(expected, self.headers.get("X-Liaison-Signature", ""))
+                if gateway.fail_next > 0:
+                    gateway.fail_next -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                gateway.requests.append({"json": json.loads(body), "signed": signed})
+                payload = json.dumps({"id": f"msg-{len(gateway.requests)}"}).encode()
+                self.send_response(200 if signed else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
