@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, ManyToManyField
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -62,7 +63,10 @@ class ScopedAdmin(admin.ModelAdmin):
 
 
 class ScopedInline:
-    """Mixin for inlines: the same scoping of the related choices."""
+    """Mixin for inlines: rows and related choices scoped like the admin's own."""
+
+    def get_queryset(self, request):
+        return scoping.scope(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
@@ -76,6 +80,14 @@ class ScopedImportExportAdmin(ImportExportModelAdmin, ScopedAdmin):
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return super().get_resource_kwargs(request, *args, **kwargs) | {"user": request.user}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # The confirm step imports again for real: any bad row (the data may have changed
+        # since the dry run) must roll the whole file back there too.
+        return super().get_import_data_kwargs(**kwargs) | {
+            "use_transactions": True,
+            "rollback_on_validation_errors": True,
+        }
 
 
 @admin.register(Region)
@@ -91,6 +103,21 @@ class RegionAdmin(ScopedImportExportAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The code is the key everything hangs on: fixed once the region exists.
         return [*self.readonly_fields, "code"] if obj else self.readonly_fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        user = request.user
+
+        class ScopedRegionForm(form):
+            def clean_code(self):
+                code = self.cleaned_data["code"]
+                if not scoping.in_scope(user, code):
+                    raise ValidationError(
+                        _("Region %(code)s is outside your jurisdiction.") % {"code": code}
+                    )
+                return code
+
+        return ScopedRegionForm
 
     def get_search_results(self, request, queryset, search_term):
         # A code typed whole or in part finds its subtree with the prefix index.

@@ -23,6 +23,12 @@ class ScopedResource(resources.ModelResource):
         self.user = kwargs.get("user", self.user)
         super().before_import(dataset, **kwargs)
 
+    def get_queryset(self):
+        # Rows are matched to existing objects only inside the user's jurisdiction, so a
+        # file cannot reach (and move or rename) another county's station by its code.
+        queryset = super().get_queryset()
+        return scoping.scope(queryset, self.user) if self.user is not None else queryset
+
     def region_code_of(self, instance) -> str | None:
         return getattr(instance, "region_id", None)
 
@@ -32,6 +38,16 @@ class ScopedResource(resources.ModelResource):
         if self.user is not None and code and not scoping.in_scope(self.user, code):
             errors.setdefault("region", []).append(
                 _("Region %(code)s is outside your jurisdiction.") % {"code": code}
+            )
+        key = self._meta.import_id_fields[0] if self._meta.import_id_fields else None
+        value = getattr(instance, key, None) if key else None
+        if (
+            instance._state.adding
+            and value
+            and self._meta.model._default_manager.filter(**{key: value}).exists()
+        ):
+            errors.setdefault(key, []).append(
+                _("%(value)s is already used outside your jurisdiction.") % {"value": value}
             )
         super().validate_instance(instance, errors, validate_unique)
 

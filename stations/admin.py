@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from liaison.admin import ScopedAdmin, ScopedImportExportAdmin, ScopedInline
-from stations import services
+from stations import selectors, services
 from stations.models import (
     Congress,
     Deputy,
@@ -29,7 +29,13 @@ class CongressAdmin(ScopedAdmin):
 class MembershipInline(ScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["congress"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "congress":
+            # A county's deputy may also sit in the city, provincial or national congress:
+            # offer the congresses of the user's region, its subtree and its ancestors.
+            kwargs["queryset"] = selectors.congresses_for_membership(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class PlacementInline(ScopedInline, admin.TabularInline):
@@ -91,6 +97,11 @@ class StationAdmin(ScopedImportExportAdmin):
         (_("The six haves"), {"fields": Station.SIX_HAVES}),
     )
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Schedule edits show on the public page at once, not after the nightly roll.
+        services.reception_days_roll(station=form.instance)
+
     @admin.display(description=_("six haves"))
     def six_haves(self, station: Station) -> str:
         return f"{station.six_haves_met}/6"
@@ -112,6 +123,10 @@ class PlacementAdmin(ScopedAdmin):
 
 @admin.register(ReceptionSchedule)
 class ReceptionScheduleAdmin(ScopedAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.reception_days_roll(station=obj.station)
+
     list_display = [
         "station",
         "rule",

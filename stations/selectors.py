@@ -2,13 +2,22 @@
 
 import datetime as dt
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from liaison import regions
+from liaison import regions, scoping
 from liaison.models import Region
-from stations.models import Deputy, Duty, Membership, Placement, ReceptionDay, Station
+from stations.models import (
+    Congress,
+    Deputy,
+    Duty,
+    Level,
+    Membership,
+    Placement,
+    ReceptionDay,
+    Station,
+)
 
 FINDER_LIMIT = 50
 
@@ -79,12 +88,36 @@ def upcoming_reception_days(*, station: Station, days: int = 60, limit: int = 6)
     )
 
 
+LEVEL_ORDER = Case(
+    *(When(congress__level=level, then=Value(rank)) for rank, level in enumerate(Level.values)),
+    output_field=IntegerField(),
+)
+
+
 def _public_memberships() -> Prefetch:
+    # National first, township last: the order people read a deputy's titles in.
     return Prefetch(
         "memberships",
         queryset=Membership.objects.filter(is_active=True)
         .select_related("congress")
-        .order_by("congress__level"),
+        .order_by(LEVEL_ORDER),
+    )
+
+
+def congresses_for_membership(*, user) -> QuerySet[Congress]:
+    """Congresses a user may seat a deputy in: national, ancestors, own subtree."""
+    congresses = Congress.objects.select_related("region")
+    if scoping.sees_everything(user):
+        return congresses
+    ancestors = []
+    code = user.region_id
+    while code:
+        ancestors.append(code)
+        code = regions.parent_code_of(code)
+    return congresses.filter(
+        Q(region__isnull=True)
+        | Q(region__code__in=ancestors)
+        | Q(region__code__startswith=user.region_prefix or "-")
     )
 
 

@@ -48,6 +48,14 @@ def reception_days_roll(
         for schedule in schedules:
             for day in schedule.occurrences(start, end):
                 wanted.setdefault(day, schedule)
+        # Days a schedule made that no active schedule wants any more (the rule was
+        # edited or switched off) go, unless attendance was already recorded on them.
+        today = timezone.localdate()
+        ReceptionDay.objects.filter(
+            station=station,
+            schedule__isnull=False,
+            date__range=(max(start, today), end),
+        ).exclude(date__in=list(wanted)).exclude(duties__attended__isnull=False).delete()
         existing = set(
             ReceptionDay.objects.filter(station=station, date__in=list(wanted)).values_list(
                 "date", flat=True

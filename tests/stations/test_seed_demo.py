@@ -12,9 +12,9 @@ def _counts():
 
 
 def test_seed_demo_meets_the_brief_and_is_idempotent(db):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
     first = _counts()
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
     assert _counts() == first
 
     levels = dict.fromkeys(("city", "county", "township"), 0)
@@ -37,7 +37,7 @@ def test_seed_demo_meets_the_brief_and_is_idempotent(db):
 
 
 def test_seed_demo_accounts_can_log_in_with_their_roles(client, db):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
     roles = dict(User.objects.values_list("username", "role"))
     assert roles["hengyangxian_clerk"] == "office"
     assert roles["dept_handler"] == "department"
@@ -46,3 +46,23 @@ def test_seed_demo_accounts_can_log_in_with_their_roles(client, db):
     assert Deputy.objects.get(user__username="deputy_demo")
     assert client.login(username="hengyangxian_clerk", password="Liaison#2026")
     assert client.get("/admin/stations/station/").status_code == 200
+
+
+def test_seed_demo_refuses_to_run_in_production_without_force(db, settings):
+    import pytest
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", verbosity=0)
+    assert not User.objects.exists()
+
+
+def test_seed_demo_keeps_a_changed_password(db):
+    call_command("seed_demo", force=True, verbosity=0)
+    admin = User.objects.get(username="admin")
+    admin.set_password("a much better secret 2026")
+    admin.save()
+    call_command("seed_demo", force=True, verbosity=0)
+    admin.refresh_from_db()
+    assert admin.check_password("a much better secret 2026")

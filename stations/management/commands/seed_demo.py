@@ -7,7 +7,8 @@ and creates nothing new.
 import datetime as dt
 import itertools
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,7 +44,19 @@ DEMO_ACCOUNTS = [
 class Command(BaseCommand):
     help = "Load demonstration regions, congresses, stations, deputies and accounts."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (the demo accounts have a published password).",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates accounts with a published password; it runs only with "
+                "DEBUG=1 (make run sets it) or with --force."
+            )
         with transaction.atomic():
             self._regions()
             congresses = self._congresses()
@@ -216,7 +229,13 @@ class Command(BaseCommand):
 
     def _accounts(self, deputies: dict[int, list[Deputy]]) -> None:
         for username, role, region_code, first_name, superuser in DEMO_ACCOUNTS:
-            user = User.objects.filter(username=username).first() or User(username=username)
+            user = User.objects.filter(username=username).first()
+            if user is not None and user.role == role and user.region_id == region_code:
+                # Existing accounts keep whatever password their owner has set since.
+                if role == "deputy":
+                    self._link_deputy(user)
+                continue
+            user = user or User(username=username)
             user.role = role
             user.region_id = region_code
             user.first_name = first_name
@@ -225,14 +244,17 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             if role == "deputy":
-                deputy = (
-                    Deputy.objects.filter(memberships__congress__region_id="430421000000")
-                    .order_by("code")
-                    .first()
-                )
-                if deputy and deputy.user_id != user.pk:
-                    Deputy.objects.filter(user=user).exclude(pk=deputy.pk).update(user=None)
-                    deputy.user = user
-                    deputy.save(update_fields=["user"])
-                    user.first_name = deputy.name
-                    user.save(update_fields=["first_name"])
+                self._link_deputy(user)
+
+    def _link_deputy(self, user: User) -> None:
+        deputy = (
+            Deputy.objects.filter(memberships__congress__region_id="430421000000")
+            .order_by("code")
+            .first()
+        )
+        if deputy and deputy.user_id != user.pk:
+            Deputy.objects.filter(user=user).exclude(pk=deputy.pk).update(user=None)
+            deputy.user = user
+            deputy.save(update_fields=["user"])
+            user.first_name = deputy.name
+            user.save(update_fields=["first_name"])
