@@ -394,7 +394,8 @@ class ReceptionSchedule(models.Model):
             }
         if self.rule == self.Rule.WEEKLY:
             return _("every %(weekday)s") % {"weekday": self.get_weekday_display()}
-        return _("on given dates")
+        dates = "、".join(f"{day.month}/{day.day}" for day in self.parsed_dates()[:6])
+        return _("on given dates: %(dates)s") % {"dates": dates}
 
     def _month_included(self, month: int) -> bool:
         if self.months == self.Months.ODD:

@@ -48,7 +48,9 @@ def _entries(po_text: str):
         msgid = re.search(r'^msgid "(.*)"$', block, re.M)
         msgstr = re.search(r'^msgstr(?:\[0\])? "(.*)"$', block, re.M)
         if msgid and msgid.group(1) and "#~" not in block:
-            yield msgid.group(1), msgstr.group(1) if msgstr else ""
+            # A fuzzy entry is not used by gettext: it counts as untranslated.
+            fuzzy = re.search(r"^#,.*\bfuzzy\b", block, re.M)
+            yield msgid.group(1), "" if fuzzy or not msgstr else msgstr.group(1)
 
 
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="needs gettext (CI installs it)")

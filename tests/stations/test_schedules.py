@@ -85,3 +85,11 @@ def test_roll_keeps_existing_days_and_their_deputies(xidu):
     reception_days_roll(station=station, start=D(2026, 1, 1), end=D(2026, 2, 28))
     assert list(day.duties.values_list("deputy_id", flat=True)) == [second.pk]
     assert ReceptionDay.objects.count() == 2
+
+
+def test_given_dates_are_listed_where_people_read_the_schedule():
+    from django.utils import translation
+
+    schedule = ReceptionSchedule(rule="dates", dates=["2026-12-24", "2026-12-03"])
+    with translation.override("zh-hans"):
+        assert schedule.describe() == "指定日期：12/3、12/24"
