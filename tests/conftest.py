@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import make_region, make_user
+from tests.fakes import silent_server
 
 
 def pytest_collection_modifyitems(config, items):
@@ -93,3 +94,9 @@ def deputy_user(db):
 @pytest.fixture
 def department_user(db):
     return make_user("dan", role="department")
+
+
+@pytest.fixture
+def silent_port():
+    with silent_server() as port:
+        yield port

@@ -1,49 +1,15 @@
-import socket
-import threading
 import time
 
 import pytest
 
 from liaison.celery import app as celery_app
+from tests.fakes import closed_port
 
 
 def test_healthz_reports_database_and_broker(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_broker():
-    """A socket that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 @pytest.fixture
@@ -66,9 +32,9 @@ def broker_at():
 
 @pytest.mark.parametrize("kind", ["down", "silent"])
 def test_healthz_answers_503_quickly_when_broker_is_dead_or_silent(
-    client, db, broker_at, silent_broker, kind
+    client, db, broker_at, silent_port, kind
 ):
-    broker_at(_closed_port() if kind == "down" else silent_broker)
+    broker_at(closed_port() if kind == "down" else silent_port)
     started = time.monotonic()
     response = client.get("/healthz")
     assert time.monotonic() - started < 5

@@ -17,41 +17,10 @@ from liaison import notifications
 from liaison.celery import app as celery_app
 from liaison.models import Notification, OutboxMessage
 from liaison.outbox import outbox_enqueue, outbox_relay
-from tests.fakes import FakeGateway
+from tests.fakes import FakeGateway, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_BROKER_URL", "redis://127.0.0.1:6379/13")
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def silent_port():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held, stop = [], threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 @pytest.fixture
@@ -85,7 +54,7 @@ def test_enqueued_work_rolls_back_with_its_transaction(db):
 
 @pytest.mark.parametrize("kind", ["down", "silent"])
 def test_relay_with_a_dead_broker_returns_fast_and_keeps_the_message(db, broker, silent_port, kind):
-    port = _closed_port() if kind == "down" else silent_port
+    port = closed_port() if kind == "down" else silent_port
     broker(f"redis://127.0.0.1:{port}/0")
     message = outbox_enqueue(task="liaison.tasks.relay_outbox", kwargs={}, publish_now=False)
     started = time.monotonic()
@@ -217,7 +186,7 @@ def _wait_for(predicate, seconds: float = 20) -> bool:
 @pytest.mark.postgres
 def test_sms_waits_out_a_dead_broker_then_a_real_worker_sends_it_once(worker, broker):
     gateway = worker
-    broker(f"redis://127.0.0.1:{_closed_port()}/0")
+    broker(f"redis://127.0.0.1:{closed_port()}/0")
     with transaction.atomic():
         sms = notifications.notification_create(
             channel="sms",
