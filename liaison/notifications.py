@@ -1,5 +1,7 @@
 """Notifications: write the row (once, by its key), deliver it through the outbox."""
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -54,6 +56,11 @@ def notification_create(
     return notification
 
 
+def absolute_link(path: str) -> str:
+    """An absolute URL for a message read outside the site (SMS, e-mail)."""
+    return (settings.SITE_URL or "http://127.0.0.1:8000") + path
+
+
 MAX_ATTEMPTS = 5
 
 
@@ -77,6 +84,15 @@ def notification_deliver(*, notification_id: int) -> bool:
                 if notification.status == Notification.Status.FAILED:
                     return False
                 raise
+        elif notification.channel == Notification.Channel.EMAIL:
+            address = notification.address or getattr(notification.recipient, "email", "")
+            # Raises on an SMTP failure: the task retries, the row stays pending.
+            send_mail(
+                notification.subject,
+                "\n\n".join(filter(None, [notification.body, notification.link])),
+                None,
+                [address],
+            )
         notification.status = Notification.Status.SENT
         notification.sent_at = timezone.now()
         notification.attempts += 1

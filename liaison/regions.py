@@ -42,3 +42,11 @@ def parent_code_of(code: str) -> str | None:
         return None
     parent_len = PREFIX_LENGTH[LEVELS[index - 1]]
     return code[:parent_len].ljust(12, "0")
+
+
+def ancestors_of(code: str) -> list[str]:
+    """The code itself and every code above it, nearest first."""
+    chain = [code]
+    while parent := parent_code_of(chain[-1]):
+        chain.append(parent)
+    return chain

@@ -241,6 +241,23 @@ CELERY_BEAT_SCHEDULE = {
     # Materialise the next weeks of reception days from each station's schedule, so the
     # public pages and duty reminders read rows, not rules. Daily is enough: schedules
     # look weeks ahead and staff edits call the same service at once.
+    # Deadlines live in the database; this sweep sends reminders before them and overdue
+    # notices (督办) after them. Every 15 minutes: the notice is due "the day after", and
+    # each (item, kind, due date) is sent once however often the sweep runs.
+    "suggestions-sweep-deadlines": {
+        "task": "suggestions.tasks.sweep_deadlines",
+        "schedule": 15 * 60.0,
+    },
+    # Each department's morning digest of what it has open, due soon and overdue.
+    "suggestions-department-digests": {
+        "task": "suggestions.tasks.send_department_digests",
+        "schedule": crontab(hour=8, minute=30),
+    },
+    # Replies not rated within LIAISON_RATING_DAYS are recorded as "not rated" and closed.
+    "suggestions-expire-ratings": {
+        "task": "suggestions.tasks.expire_ratings",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "stations-roll-reception-days": {
         "task": "stations.tasks.roll_reception_days",
         "schedule": crontab(hour=1, minute=10),
@@ -253,6 +270,20 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "liaison.sms.ConsoleSmsBackend")
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "人大代表联络站")
+# E-mail (overdue notices to supervisors): console by default, SMTP from EMAIL_URL-style
+# settings when an operator sets EMAIL_HOST.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "liaison@localhost")
 
 # --- Logging ------------------------------------------------------------------------
 
@@ -271,5 +302,21 @@ LOGGING = {
 LIAISON_RECEPTION_HORIZON_DAYS = int(os.environ.get("LIAISON_RECEPTION_HORIZON_DAYS", "92"))
 # Default advance notice of a reception day, in days (the seeds give 2-3 days).
 LIAISON_RECEPTION_NOTICE_DAYS = int(os.environ.get("LIAISON_RECEPTION_NOTICE_DAYS", "3"))
+
+# Suggestions (五环五时): the handling time limit when no rule gives one, the reminder
+# lead time, how long a constituent has to rate a reply before it counts as "not rated",
+# and the time limit for re-handling after an "unsatisfied" rating; all working days
+# except the rating window (calendar days, as the SMS says).
+LIAISON_DEFAULT_TIME_LIMIT = int(os.environ.get("LIAISON_DEFAULT_TIME_LIMIT", "15"))
+LIAISON_REMINDER_WORKDAYS = int(os.environ.get("LIAISON_REMINDER_WORKDAYS", "2"))
+LIAISON_RATING_DAYS = int(os.environ.get("LIAISON_RATING_DAYS", "7"))
+LIAISON_REOPEN_WORKDAYS = int(os.environ.get("LIAISON_REOPEN_WORKDAYS", "10"))
+# The personal-information notice shown on the form; bump the version when it changes.
+LIAISON_PRIVACY_NOTICE_VERSION = "2026-11"
+# How long constituents' names and phones are kept after an item closes (days).
+LIAISON_PERSONAL_DATA_DAYS = int(os.environ.get("LIAISON_PERSONAL_DATA_DAYS", "730"))
+# Abuse limits for the public form and tracking (per client address).
+LIAISON_SUBMIT_RATE = os.environ.get("LIAISON_SUBMIT_RATE", "10/h")
+LIAISON_TRACK_RATE = os.environ.get("LIAISON_TRACK_RATE", "30/h")
 
 ADMIN_SITE_HEADER = _("People's Congress Deputy Liaison Station Platform")

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("inbox/", views.inbox, name="inbox"),
+    path("", include("suggestions.urls")),
     path("", include("stations.urls")),
 ]
 

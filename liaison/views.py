@@ -43,3 +43,7 @@ def healthz(request):
         | {name: "ok" if ok else "down" for name, ok in checks.items()},
         status=200 if healthy else 503,
     )
+
+
+def inbox(request):
+    raise NotImplementedError  # written next: the in-app inbox

@@ -71,3 +71,30 @@ def place(deputy: Deputy, station: Station) -> Placement:
 
 def seat(deputy: Deputy, congress: Congress) -> Membership:
     return Membership.objects.create(deputy=deputy, congress=congress)
+
+
+# --- Suggestions ----------------------------------------------------------------------
+
+from suggestions.models import Category, Department, RoutingRule  # noqa: E402
+
+
+def make_category(code: str = "roads", name: str = "道路交通") -> Category:
+    return Category.objects.get_or_create(code=code, defaults={"name": name})[0]
+
+
+def make_department(
+    name: str, region: Region, *, users=(), supervisor_phone: str = "", **extra
+) -> Department:
+    department = Department.objects.create(
+        name=name, region=region, supervisor_phone=supervisor_phone, **extra
+    )
+    department.users.set(users)
+    return department
+
+
+def make_rule(
+    region: Region, department: Department, *, category: Category | None = None, days: int = 15
+) -> RoutingRule:
+    return RoutingRule.objects.create(
+        region=region, department=department, category=category, time_limit_days=days
+    )

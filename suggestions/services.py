@@ -1,0 +1,1102 @@
+"""Every write to suggestions goes through here: web form, API, admin, workspace, tasks.
+
+The handling machinery (assign → deadline → reply → follow-up → reopen) works on
+``Case``, so constituent opinions and deputy suggestions share it.
+"""
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from liaison import regions, workdays
+from liaison.models import Notification, User
+from liaison.notifications import absolute_link, notification_create
+from liaison.outbox import outbox_enqueue
+from suggestions.models import (
+    CONTENT_MAX,
+    Assignment,
+    Case,
+    Category,
+    DeadlineNotice,
+    Department,
+    Event,
+    FollowUp,
+    PersonalDataAccess,
+    Photo,
+    Reply,
+    RoutingRule,
+    Suggestion,
+    validate_not_markup,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_PHOTOS = 3
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+RATE_SALT = "suggestions.rate"
+
+S = Case.Status
+
+
+# --- Intake -----------------------------------------------------------------------
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only, without a +86 / 0086 prefix: what people type varies."""
+    digits = "".join(ch for ch in (value or "") if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+    return digits
+
+
+def photo_clean(upload: UploadedFile) -> ContentFile:
+    """Check a photo by decoding it and re-encode it without EXIF (which holds GPS).
+
+    Raises ValidationError for files over 5 MB, files that are not images, and images
+    too large to decode safely.
+    """
+    if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
+        raise ValidationError(
+            _("%(name)s is larger than 5 MB.") % {"name": upload.name}, code="photo_size"
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as probe:
+            probe.verify()  # structure check without decoding pixels
+        upload.seek(0)
+        with Image.open(upload) as image:
+            if image.format not in PHOTO_FORMATS:
+                raise UnidentifiedImageError(image.format)
+            image.load()  # decode the pixels: a truncated or forged file fails here
+            image = ImageOps.exif_transpose(image)
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG", quality=85, optimize=True)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            _("%(name)s is not a photo we can read (JPEG, PNG, WebP or GIF).")
+            % {"name": upload.name},
+            code="photo_format",
+        ) from None
+    return ContentFile(buffer.getvalue(), name="photo.jpg")
+
+
+def suggestion_submit(
+    *,
+    channel: str,
+    category: Category | None,
+    title: str,
+    content: str,
+    station=None,
+    deputy=None,
+    region=None,
+    name: str = "",
+    phone: str = "",
+    do_not_contact: bool = False,
+    consent: bool,
+    photos: Sequence[UploadedFile] = (),
+    submission_key: str | None = None,
+    actor: User | None = None,
+    route: bool = True,
+) -> Suggestion:
+    """Accept an opinion from any channel (受理随时) and queue its routing.
+
+    The row, its photos, the timeline event, the receipt SMS and the routing task are
+    written in one transaction; the broker is only touched after commit, so a dead or
+    silent broker neither loses nor slows a submission. ``submission_key`` makes a
+    double submission (a double click, a retried API call) return the first one.
+    """
+    if submission_key:
+        existing = Suggestion.objects.filter(submission_key=submission_key).first()
+        if existing:
+            return existing
+
+    phone = normalise_phone(phone)
+    errors: dict[str, list] = {}
+    region = region or (station.region if station else None) or (deputy.region if deputy else None)
+    if station is not None and not station.is_active:
+        errors.setdefault("station", []).append(_("This station is closed."))
+    if deputy is not None and not deputy.is_active:
+        errors.setdefault("deputy", []).append(_("This deputy no longer takes opinions here."))
+    if region is None and "station" not in errors:
+        errors.setdefault("station", []).append(_("Choose the station the opinion is for."))
+    if category is None or not category.is_active:
+        errors.setdefault("category", []).append(_("Choose a category."))
+    if not consent:
+        errors.setdefault("consent", []).append(
+            _("Please read and accept the personal information notice.")
+        )
+    if len(photos) > MAX_PHOTOS:
+        errors.setdefault("photos", []).append(_("Attach at most 3 photos."))
+    cleaned_photos = []
+    for upload in photos[:MAX_PHOTOS]:
+        try:
+            cleaned_photos.append(photo_clean(upload))
+        except ValidationError as exc:
+            errors.setdefault("photos", []).extend(exc.messages)
+
+    suggestion = Suggestion(
+        channel=channel,
+        region=region,
+        category=category,
+        station=station,
+        deputy=deputy,
+        title=(title or "").strip(),
+        content=(content or "").strip(),
+        name=(name or "").strip(),
+        phone=phone,
+        do_not_contact=do_not_contact,
+        consent_at=timezone.now() if consent else None,
+        consent_version=settings.LIAISON_PRIVACY_NOTICE_VERSION,
+        submission_key=submission_key or None,
+    )
+    for field in ("title", "content", "name"):
+        try:
+            validate_not_markup(getattr(suggestion, field))
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+    try:
+        suggestion.full_clean(exclude=["region", "category", "station", "deputy", "kind"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(
+                m for m in messages if m not in errors.get(field, [])
+            )
+    if not phone and channel in (Suggestion.Channel.WEB, Suggestion.Channel.API):
+        errors.setdefault("phone", []).append(_("Enter your mobile number for the receipt."))
+    if errors:
+        raise ValidationError(errors)
+
+    try:
+        with transaction.atomic():
+            suggestion.save()
+            for cleaned in cleaned_photos:
+                Photo.objects.create(suggestion=suggestion, image=cleaned)
+            _event(
+                suggestion,
+                Event.Kind.RECEIVED,
+                actor=actor,
+                public_text=_("Received through %(channel)s.")
+                % {"channel": suggestion.get_channel_display()},
+            )
+            if phone and not do_not_contact:
+                notification_create(
+                    channel=Notification.Channel.SMS,
+                    kind="receipt",
+                    subject=_("Receipt"),
+                    body=_(
+                        "Your opinion “%(title)s” has been received. Tracking code "
+                        "%(code)s; follow it at %(link)s"
+                    )
+                    % {
+                        "title": suggestion.title[:20],
+                        "code": suggestion.tracking_code,
+                        "link": absolute_link(reverse("suggestions:track")),
+                    },
+                    address=phone,
+                    dedupe_key=f"case:{suggestion.pk}:receipt",
+                )
+            if deputy is not None:
+                # Addressed to a deputy: the deputy answers, passes on or promotes it.
+                _event(
+                    suggestion,
+                    Event.Kind.AWAITING_DEPUTY,
+                    public_text=_("Passed to deputy %(name)s.") % {"name": deputy.name},
+                )
+                if deputy.user_id:
+                    notification_create(
+                        channel=Notification.Channel.INBOX,
+                        kind="addressed",
+                        subject=_("A constituent wrote to you: %(title)s")
+                        % {"title": suggestion.title},
+                        recipient=deputy.user,
+                        link=reverse("suggestions:deputy_item", args=[suggestion.pk]),
+                        dedupe_key=f"case:{suggestion.pk}:addressed",
+                    )
+            elif route:
+                _enqueue_routing(suggestion)
+    except IntegrityError:
+        # Two requests with one submission key raced; the other one won.
+        if submission_key:
+            existing = Suggestion.objects.filter(submission_key=submission_key).first()
+            if existing:
+                return existing
+        raise
+    return suggestion
+
+
+def _enqueue_routing(case: Case) -> None:
+    outbox_enqueue(task="suggestions.tasks.route_case", kwargs={"case_id": case.pk})
+
+
+def _event(case: Case, kind: str, *, actor=None, public_text="", note="", public=True, **data):
+    return Event.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        public_text=str(public_text)[:300],
+        note=note,
+        is_public=public,
+        data={key: str(value) for key, value in data.items()},
+    )
+
+
+# --- Routing and assignment (交办及时) ----------------------------------------------
+
+
+def routing_rule_for(*, region_code: str, category: Category | None) -> RoutingRule | None:
+    """The most specific active rule for a region and category.
+
+    Rules on the region or any region above it compete; the nearest region wins, and
+    at the same region a rule for the category beats the catch-all rule.
+    """
+    chain = regions.ancestors_of(region_code)
+    candidates = RoutingRule.objects.filter(
+        region_id__in=chain, is_active=True, department__is_active=True
+    ).filter(
+        Q(category=category) | Q(category__isnull=True) if category else Q(category__isnull=True)
+    )
+    best = sorted(
+        candidates.select_related("department"),
+        key=lambda rule: (chain.index(rule.region_id), rule.category_id is None),
+    )
+    return best[0] if best else None
+
+
+def case_route(*, case_id: int) -> Assignment | None:
+    """Route a received item by the rules; idempotent (a second run changes nothing).
+
+    Returns the new lead assignment, or None when the item was already routed, waits
+    for its deputy, or has no rule and waits for the township office to triage it.
+    """
+    with transaction.atomic():
+        # Lock the case: the after-commit publish and the beat relay may deliver the
+        # same routing task twice, possibly to two workers at once.
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.status != S.RECEIVED:
+            return None
+        if case.assignments.filter(status=Assignment.Status.ACTIVE).exists():
+            return None
+        suggestion = Suggestion.objects.filter(pk=case.pk).first()
+        if suggestion and suggestion.deputy_id and not suggestion.deputy_decision:
+            return None
+        rule = routing_rule_for(region_code=case.region_id, category=case.category)
+        if rule is None:
+            if not case.events.filter(kind=Event.Kind.AWAITING_TRIAGE).exists():
+                _event(
+                    case,
+                    Event.Kind.AWAITING_TRIAGE,
+                    public_text=_("The liaison office is choosing who will handle it."),
+                )
+                _notify_office(
+                    case,
+                    kind="triage",
+                    subject=_("To assign: %(title)s") % {"title": case.title},
+                    key=f"case:{case.pk}:triage:{case.reopen_count}",
+                )
+            return None
+        return _assign(
+            case,
+            lead=rule.department,
+            co_handlers=(),
+            time_limit_days=rule.time_limit_days,
+            actor=None,
+            event_kind=Event.Kind.ROUTED,
+        )
+
+
+def case_assign(
+    *,
+    case: Case,
+    lead: Department,
+    co_handlers: Iterable[Department] = (),
+    time_limit_days: int | None = None,
+    actor: User | None = None,
+    reason: str = "",
+) -> Assignment:
+    """Staff assign or re-assign an item to a lead department and co-handlers (主办/协办)."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status not in (S.RECEIVED, S.ASSIGNED, S.REOPENED):
+            raise ValidationError(
+                _("An item that is “%(status)s” cannot be assigned.")
+                % {"status": case.get_status_display()}
+            )
+        return _assign(
+            case,
+            lead=lead,
+            co_handlers=co_handlers,
+            time_limit_days=time_limit_days or settings.LIAISON_DEFAULT_TIME_LIMIT,
+            actor=actor,
+            event_kind=Event.Kind.REASSIGNED if case.assignments.exists() else Event.Kind.ASSIGNED,
+            reason=reason,
+        )
+
+
+def _check_department(case: Case, department: Department) -> None:
+    if not department.is_active:
+        raise ValidationError(_("%(name)s is inactive.") % {"name": department})
+    if department.region_id not in regions.ancestors_of(case.region_id):
+        # A township item goes to that township or a body above it, never sideways.
+        raise ValidationError(
+            _("%(name)s does not serve the item's region.") % {"name": department}
+        )
+
+
+def _assign(case, *, lead, co_handlers, time_limit_days, actor, event_kind, reason=""):
+    co_handlers = [d for d in dict.fromkeys(co_handlers) if d.pk != lead.pk]
+    for department in (lead, *co_handlers):
+        _check_department(case, department)
+    today = timezone.localdate()
+    due = workdays.add_workdays(today, time_limit_days)
+    # Withdraw what was assigned before: a re-assignment starts a fresh time limit.
+    case.assignments.filter(status=Assignment.Status.ACTIVE).update(
+        status=Assignment.Status.WITHDRAWN
+    )
+    created = []
+    for department, role in [(lead, Assignment.Role.LEAD)] + [
+        (d, Assignment.Role.CO) for d in co_handlers
+    ]:
+        created.append(
+            Assignment.objects.create(
+                case=case,
+                department=department,
+                role=role,
+                time_limit_days=time_limit_days,
+                due_date=due,
+                assigned_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+        )
+    if case.status == S.REOPENED:
+        pass  # re-handling keeps its status until the new reply
+    elif case.status != S.ASSIGNED:
+        case.transition(S.ASSIGNED)
+    case.due_date = due
+    case.save(update_fields=["status", "due_date"])
+    names = "、".join(d.name for d in (lead, *co_handlers))
+    _event(
+        case,
+        event_kind,
+        actor=actor,
+        public_text=_("Assigned to %(names)s, to be handled by %(due)s.")
+        % {"names": names, "due": f"{due:%Y-%m-%d}"},
+        note=reason,
+        lead=lead.pk,
+        co=",".join(str(d.pk) for d in co_handlers),
+    )
+    for assignment in created:
+        _notify_department(
+            assignment.department,
+            kind="assigned",
+            subject=_("New item, due %(due)s: %(title)s")
+            % {"due": f"{due:%Y-%m-%d}", "title": case.title},
+            case=case,
+            key=f"assignment:{assignment.pk}:assigned",
+        )
+    return created[0]
+
+
+# --- Department handling (办理限时, 答复定时) ---------------------------------------
+
+
+def _active_assignment(case: Case, department: Department) -> Assignment:
+    assignment = (
+        case.assignments.select_for_update()
+        .filter(department=department, status=Assignment.Status.ACTIVE)
+        .first()
+    )
+    if assignment is None:
+        raise ValidationError(_("This item is not assigned to your department."))
+    return assignment
+
+
+def case_reply(
+    *,
+    case: Case,
+    department: Department | None,
+    author: User | None,
+    public_text: str,
+    internal_note: str = "",
+    result_class: str = "",
+) -> Reply:
+    """A department replies. The lead's reply answers the item and starts the follow-up;
+    a co-handler's reply is an opinion for the lead and the office."""
+    public_text = (public_text or "").strip()
+    if not public_text:
+        raise ValidationError({"public_text": _("Write the reply the constituent will read.")})
+    if len(public_text) > CONTENT_MAX:
+        raise ValidationError({"public_text": _("The reply is longer than 2,000 characters.")})
+    validate_not_markup(public_text)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status not in Case.HANDLING_STATUSES:
+            raise ValidationError(
+                _("An item that is “%(status)s” cannot be replied to.")
+                % {"status": case.get_status_display()}
+            )
+        assignment = _active_assignment(case, department)
+        assignment.status = Assignment.Status.REPLIED
+        assignment.save(update_fields=["status"])
+        reply = Reply.objects.create(
+            case=case,
+            department=department,
+            author=author,
+            public_text=public_text if assignment.role == Assignment.Role.LEAD else "",
+            internal_note=internal_note
+            if assignment.role == Assignment.Role.LEAD
+            else ("\n".join(filter(None, [public_text, internal_note]))),
+            result_class=result_class,
+        )
+        if assignment.role == Assignment.Role.CO:
+            _event(
+                case,
+                Event.Kind.NOTE,
+                actor=author,
+                public=False,
+                note=_("Co-handler %(name)s: %(text)s") % {"name": department, "text": public_text},
+            )
+            return reply
+        case.transition(S.REPLIED)
+        case.replied_at = timezone.now()
+        case.save(update_fields=["status", "replied_at"])
+        _event(
+            case,
+            Event.Kind.REPLIED,
+            actor=author,
+            public_text=_("%(name)s replied.") % {"name": department},
+            note=internal_note,
+        )
+        _after_reply(case)
+    return reply
+
+
+def _after_reply(case: Case) -> None:
+    """Tell the constituent (and every merged constituent) and send the rating link."""
+    suggestion = Suggestion.objects.filter(pk=case.pk).first()
+    if suggestion and suggestion.phone and not suggestion.do_not_contact:
+        notification_create(
+            channel=Notification.Channel.SMS,
+            kind="rate",
+            subject=_("Reply and rating"),
+            body=_(
+                "Your opinion %(code)s has a reply. Read it and tell us if you are "
+                "satisfied: %(link)s"
+            )
+            % {"code": suggestion.tracking_code, "link": rating_link(case)},
+            address=suggestion.phone,
+            dedupe_key=f"case:{case.pk}:rate:{case.reopen_count}",
+        )
+    for merged in Suggestion.objects.filter(merged_into=case).exclude(phone=""):
+        if merged.do_not_contact:
+            continue
+        notification_create(
+            channel=Notification.Channel.SMS,
+            kind="merged_reply",
+            subject=_("Reply"),
+            body=_("Your opinion %(code)s has a reply: %(link)s")
+            % {
+                "code": merged.tracking_code,
+                "link": absolute_link(
+                    reverse("suggestions:track") + f"?code={merged.tracking_code}"
+                ),
+            },
+            address=merged.phone,
+            dedupe_key=f"case:{merged.pk}:merged-reply:{case.pk}:{case.reopen_count}",
+        )
+
+
+def case_return(*, case: Case, department: Department, user: User, reason: str) -> None:
+    """A department asks to return a mis-assigned item: it goes back to the office."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the item is not yours to handle.")})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        assignment = _active_assignment(case, department)
+        assignment.status = Assignment.Status.RETURNED
+        assignment.return_reason = reason
+        assignment.save(update_fields=["status", "return_reason"])
+        if assignment.role == Assignment.Role.LEAD:
+            if case.status == S.ASSIGNED:
+                case.transition(S.RECEIVED)  # back in the office's triage queue
+            # A reopened item stays reopened while it waits for a new lead.
+            case.due_date = None
+            case.save(update_fields=["status", "due_date"])
+        _event(
+            case,
+            Event.Kind.RETURNED,
+            actor=user,
+            public_text=_("Being re-assigned to the right department."),
+            note=reason,
+            department=department.pk,
+        )
+        _notify_office(
+            case,
+            kind="returned",
+            subject=_("%(name)s returned: %(title)s") % {"name": department, "title": case.title},
+            key=f"assignment:{assignment.pk}:returned",
+        )
+
+
+def case_answer_on_spot(
+    *, case: Case, user: User, public_text: str, department: Department | None = None
+) -> Reply:
+    """Record that the matter was answered on the spot (当场答复), by a deputy or a department."""
+    public_text = (public_text or "").strip()
+    if not public_text:
+        raise ValidationError({"public_text": _("Write down the answer that was given.")})
+    validate_not_markup(public_text)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if department is not None:
+            assignment = _active_assignment(case, department)
+            assignment.status = Assignment.Status.REPLIED
+            assignment.save(update_fields=["status"])
+        case.transition(S.ANSWERED_ON_SPOT)
+        case.replied_at = timezone.now()
+        case.save(update_fields=["status", "replied_at"])
+        reply = Reply.objects.create(
+            case=case, department=department, author=user, public_text=public_text
+        )
+        _event(
+            case, Event.Kind.ANSWERED_ON_SPOT, actor=user, public_text=_("Answered on the spot.")
+        )
+        _after_reply(case)
+    return reply
+
+
+# --- Follow-up (回访适时) -----------------------------------------------------------
+
+
+def rating_token(case: Case) -> str:
+    return signing.Signer(salt=RATE_SALT).sign(f"{case.pk}-{case.reopen_count}")
+
+
+def rating_link(case: Case) -> str:
+    return absolute_link(reverse("suggestions:rate", args=[rating_token(case)]))
+
+
+def case_for_rating_token(token: str) -> Case | None:
+    """The case a rating link is for, if it is genuine and still waiting for its rating."""
+    try:
+        value = signing.Signer(salt=RATE_SALT).unsign(token)
+        case_id, round_ = (int(part) for part in value.split("-"))
+    except (signing.BadSignature, ValueError):
+        return None
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None or case.reopen_count != round_:
+        return None
+    return case
+
+
+def case_rate(
+    *,
+    case: Case,
+    rating: str,
+    comment: str = "",
+    method: str = FollowUp.Method.LINK,
+    recorded_by: User | None = None,
+) -> FollowUp:
+    """Record the constituent's rating. Unsatisfied reopens with a new time limit."""
+    if rating not in FollowUp.Rating.values or rating == FollowUp.Rating.NOT_RATED:
+        raise ValidationError(
+            {"rating": _("Choose satisfied, basically satisfied or unsatisfied.")}
+        )
+    comment = (comment or "").strip()
+    validate_not_markup(comment)
+    if len(comment) > 500:
+        raise ValidationError({"comment": _("Keep the comment under 500 characters.")})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status not in (S.REPLIED, S.ANSWERED_ON_SPOT):
+            raise ValidationError(_("This item is not waiting for a rating."))
+        try:
+            with transaction.atomic():
+                follow_up = FollowUp.objects.create(
+                    case=case,
+                    round=case.reopen_count,
+                    rating=rating,
+                    method=method,
+                    comment=comment,
+                    recorded_by=recorded_by,
+                )
+        except IntegrityError:
+            raise ValidationError(_("This reply has already been rated.")) from None
+        _event(
+            case,
+            Event.Kind.RATED,
+            actor=recorded_by,
+            public_text=_("Rated: %(rating)s.") % {"rating": follow_up.get_rating_display()},
+            note=comment,
+            method=method,
+        )
+        case.satisfaction = rating
+        if rating == FollowUp.Rating.UNSATISFIED:
+            _reopen(case, actor=recorded_by, comment=comment)
+        else:
+            _close(case, actor=recorded_by, outcome=Case.Outcome.HANDLED)
+    return follow_up
+
+
+def _close(case: Case, *, actor, outcome: str, note: str = "") -> None:
+    case.transition(S.CLOSED)
+    case.closed_at = timezone.now()
+    case.outcome = outcome
+    case.save(update_fields=["status", "closed_at", "outcome", "satisfaction"])
+    _event(case, Event.Kind.CLOSED, actor=actor, public_text=_("Closed."), note=note)
+
+
+def _reopen(case: Case, *, actor, comment: str) -> None:
+    """Re-handling after an unsatisfied rating: the last lead gets a new time limit."""
+    case.transition(S.REOPENED)
+    case.reopen_count += 1
+    lead = (
+        case.assignments.filter(role=Assignment.Role.LEAD, status=Assignment.Status.REPLIED)
+        .order_by("-assigned_at", "-id")
+        .first()
+    )
+    due = workdays.add_workdays(timezone.localdate(), settings.LIAISON_REOPEN_WORKDAYS)
+    if lead is not None:
+        lead.status = Assignment.Status.ACTIVE
+        lead.due_date = due
+        lead.time_limit_days = settings.LIAISON_REOPEN_WORKDAYS
+        lead.save(update_fields=["status", "due_date", "time_limit_days"])
+        case.due_date = due
+    else:
+        case.due_date = None
+    case.save(update_fields=["status", "reopen_count", "due_date", "satisfaction"])
+    _event(
+        case,
+        Event.Kind.REOPENED,
+        actor=actor,
+        public_text=(
+            _("Reopened for re-handling, due %(due)s.") % {"due": f"{due:%Y-%m-%d}"}
+            if lead
+            else _("Reopened; the liaison office will assign it.")
+        ),
+        note=comment,
+    )
+    if lead is not None:
+        _notify_department(
+            lead.department,
+            kind="reopened",
+            subject=_("Unsatisfied, handle again by %(due)s: %(title)s")
+            % {"due": f"{due:%Y-%m-%d}", "title": case.title},
+            case=case,
+            key=f"case:{case.pk}:reopened:{case.reopen_count}:{lead.department_id}",
+        )
+    _notify_office(
+        case,
+        kind="reopened",
+        subject=_("Rated unsatisfied and reopened: %(title)s") % {"title": case.title},
+        key=f"case:{case.pk}:reopened:{case.reopen_count}",
+    )
+
+
+def case_expire_ratings(*, now: dt.datetime | None = None) -> int:
+    """Close replies nobody rated in time as "not rated" (never as satisfied)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.LIAISON_RATING_DAYS)
+    closed = 0
+    waiting = Case.objects.filter(
+        status__in=(S.REPLIED, S.ANSWERED_ON_SPOT), replied_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for case_id in waiting.iterator():
+        with transaction.atomic():
+            case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
+            if case is None or case.status not in (S.REPLIED, S.ANSWERED_ON_SPOT):
+                continue
+            if case.follow_ups.filter(round=case.reopen_count).exists():
+                continue
+            FollowUp.objects.create(
+                case=case,
+                round=case.reopen_count,
+                rating=FollowUp.Rating.NOT_RATED,
+                method=FollowUp.Method.TIMEOUT,
+            )
+            case.satisfaction = FollowUp.Rating.NOT_RATED
+            _event(case, Event.Kind.RATED, public_text=_("Not rated in time."))
+            _close(case, actor=None, outcome=Case.Outcome.HANDLED)
+            closed += 1
+    return closed
+
+
+# --- Office actions (交办、督办) -----------------------------------------------------
+
+
+def case_close(*, case: Case, user: User, outcome: str, note: str = "") -> None:
+    """Staff close an item: a reply nobody will rate, or a matter that cannot be done
+    (in litigation, arbitration or administrative review; outside any body's remit)."""
+    if outcome not in Case.Outcome.values:
+        raise ValidationError({"outcome": _("Choose how the item ends.")})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status in (S.REPLIED, S.ANSWERED_ON_SPOT):
+            case.satisfaction = case.satisfaction or FollowUp.Rating.NOT_RATED
+            _close(case, actor=user, outcome=outcome, note=note)
+        elif case.status in (S.RECEIVED, S.ASSIGNED) and outcome == Case.Outcome.NOT_FEASIBLE:
+            if not note.strip():
+                raise ValidationError({"note": _("Say why the item cannot be handled.")})
+            case.transition(S.REJECTED)
+            case.outcome = outcome
+            case.closed_at = timezone.now()
+            case.save(update_fields=["status", "outcome", "closed_at"])
+            case.assignments.filter(status=Assignment.Status.ACTIVE).update(
+                status=Assignment.Status.WITHDRAWN
+            )
+            _event(case, Event.Kind.REJECTED, actor=user, public_text=note.strip()[:300])
+        else:
+            raise ValidationError(
+                _("An item that is “%(status)s” cannot be closed that way.")
+                % {"status": case.get_status_display()}
+            )
+
+
+def case_remind(*, case: Case, user: User) -> int:
+    """Staff chase the handling departments by hand (催办); once per item and day."""
+    today = timezone.localdate()
+    sent = 0
+    for assignment in case.assignments.filter(status=Assignment.Status.ACTIVE).select_related(
+        "department"
+    ):
+        sent += _notify_department(
+            assignment.department,
+            kind="reminder",
+            subject=_("Please handle by %(due)s: %(title)s")
+            % {"due": f"{assignment.due_date:%Y-%m-%d}", "title": case.title},
+            case=case,
+            key=f"assignment:{assignment.pk}:manual-reminder:{today}",
+        )
+    if sent:
+        _event(
+            case, Event.Kind.REMINDED, actor=user, public=False, note=_("Reminded by the office.")
+        )
+    return sent
+
+
+def case_merge(*, primary: Case, duplicates: Iterable[Case], user: User) -> int:
+    """Merge duplicates into one item (并单): they close as "merged", and every merged
+    constituent gets the primary's reply."""
+    ids = sorted({c.pk for c in duplicates} - {primary.pk})
+    if not ids:
+        raise ValidationError(_("Choose at least one other item to merge."))
+    with transaction.atomic():
+        # Lock in id order so two staff merging overlapping sets cannot deadlock.
+        locked = {
+            c.pk: c
+            for c in Case.objects.select_for_update()
+            .filter(pk__in=[primary.pk, *ids])
+            .order_by("pk")
+        }
+        primary = locked[primary.pk]
+        if not primary.is_open:
+            raise ValidationError(_("Merge into an item that is still open."))
+        for case_id in ids:
+            case = locked.get(case_id)
+            if case is None or not case.is_open:
+                raise ValidationError(_("Only open items can be merged."))
+            if not _same_township(case.region_id, primary.region_id):
+                raise ValidationError(_("Only items of the same township can be merged."))
+            case.transition(S.MERGED)
+            case.merged_into = primary
+            case.closed_at = timezone.now()
+            case.save(update_fields=["status", "merged_into", "closed_at"])
+            case.assignments.filter(status=Assignment.Status.ACTIVE).update(
+                status=Assignment.Status.WITHDRAWN
+            )
+            _event(
+                case,
+                Event.Kind.MERGED,
+                actor=user,
+                public_text=_("Handled together with a similar opinion; you will get its reply."),
+                into=primary.pk,
+            )
+        _event(
+            primary,
+            Event.Kind.MERGED,
+            actor=user,
+            public=False,
+            note=_("Merged %(count)s similar items into this one.") % {"count": len(ids)},
+            merged=",".join(map(str, ids)),
+        )
+    return len(ids)
+
+
+def _same_township(a: str, b: str) -> bool:
+    def township(code: str) -> str:
+        level = regions.level_of(code)
+        return code[:9] if level in ("township", "village") else code
+
+    return township(a) == township(b)
+
+
+def case_reveal_phone(*, case: Suggestion, user: User, reason: str = "") -> str:
+    """Show a constituent's full phone to staff, and log who saw it (PIPL)."""
+    PersonalDataAccess.objects.create(user=user, case=case, field="phone", reason=reason[:200])
+    return case.phone
+
+
+# --- The deputy's link ------------------------------------------------------------
+
+
+class DeputyDecision:
+    ON_SPOT = "on_spot"
+    PASS_ON = "pass_on"  # noqa: S105 (not a password)
+    PROMOTE = "promote"
+
+
+def suggestion_deputy_decide(
+    *, suggestion: Suggestion, user: User, decision: str, text: str = ""
+) -> None:
+    """The deputy an opinion was addressed to answers it, passes it on, or marks it to
+    become a formal deputy suggestion (the link stays on the item)."""
+    deputy = getattr(user, "deputy", None)
+    if deputy is None or suggestion.deputy_id != deputy.pk:
+        raise ValidationError(_("This opinion is not addressed to you."))
+    if suggestion.status != S.RECEIVED or suggestion.deputy_decision:
+        raise ValidationError(_("This opinion has already been dealt with."))
+    if decision == DeputyDecision.ON_SPOT:
+        case_answer_on_spot(case=suggestion, user=user, public_text=text)
+        Suggestion.objects.filter(pk=suggestion.pk).update(deputy_decision=decision)
+        return
+    with transaction.atomic():
+        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.deputy_decision:
+            raise ValidationError(_("This opinion has already been dealt with."))
+        locked.deputy_decision = decision
+        if decision == DeputyDecision.PASS_ON:
+            locked.save(update_fields=["deputy_decision"])
+            _event(
+                locked,
+                Event.Kind.PASSED_ON,
+                actor=user,
+                public_text=_("The deputy passed it on for handling."),
+                note=text,
+            )
+            _enqueue_routing(locked)
+        elif decision == DeputyDecision.PROMOTE:
+            locked.transition(S.PROMOTED)
+            locked.outcome = Case.Outcome.PROMOTED
+            locked.closed_at = timezone.now()
+            locked.save(update_fields=["deputy_decision", "status", "outcome", "closed_at"])
+            _event(
+                locked,
+                Event.Kind.PROMOTED,
+                actor=user,
+                public_text=_("The deputy will raise it as a formal deputy suggestion."),
+                note=text,
+            )
+        else:
+            raise ValidationError(_("Unknown decision."))
+
+
+# --- Deadlines (the sweep) ----------------------------------------------------------
+
+
+def deadlines_sweep(*, today: dt.date | None = None) -> dict[str, int]:
+    """Send reminders before due dates and overdue notices after them.
+
+    Runs from beat every few minutes and may overlap with itself: each
+    (assignment, kind, due date) gets one ``DeadlineNotice`` row, and only the sweep
+    whose insert wins sends the messages.
+    """
+    today = today or timezone.localdate()
+    lead_days = settings.LIAISON_REMINDER_WORKDAYS
+    horizon = today + dt.timedelta(days=lead_days * 2 + 20)
+    calendar = workdays.Calendar.for_range(today, horizon)
+    counts = {"reminder": 0, "overdue": 0}
+    active = (
+        Assignment.objects.filter(
+            status=Assignment.Status.ACTIVE,
+            case__status__in=Case.HANDLING_STATUSES,
+            due_date__lte=horizon,
+        )
+        .select_related("case", "department")
+        .order_by("due_date", "id")
+    )
+    sent_before = set(
+        DeadlineNotice.objects.filter(assignment__in=active.values("pk")).values_list(
+            "assignment_id", "kind", "due_date"
+        )
+    )
+    for assignment in active.iterator(chunk_size=500):
+        due = assignment.due_date
+        if due < today:
+            kind = DeadlineNotice.Kind.OVERDUE
+        elif calendar.workdays_between(today, due) <= lead_days:
+            kind = DeadlineNotice.Kind.REMINDER
+        else:
+            continue
+        if (assignment.pk, kind, due) in sent_before:
+            continue
+        if _deadline_notice(assignment, kind, today):
+            counts[kind] += 1
+    return counts
+
+
+def _deadline_notice(assignment: Assignment, kind: str, today: dt.date) -> bool:
+    case, department, due = assignment.case, assignment.department, assignment.due_date
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                DeadlineNotice.objects.create(assignment=assignment, kind=kind, due_date=due)
+        except IntegrityError:
+            return False  # another sweep sent it
+        if kind == DeadlineNotice.Kind.REMINDER:
+            _notify_department(
+                department,
+                kind="reminder",
+                subject=_("Due %(due)s: %(title)s")
+                % {"due": f"{due:%Y-%m-%d}", "title": case.title},
+                case=case,
+                key=f"assignment:{assignment.pk}:reminder:{due}",
+            )
+            _event(
+                case,
+                Event.Kind.REMINDED,
+                public=False,
+                note=_("Reminder to %(name)s before the due date %(due)s.")
+                % {"name": department, "due": f"{due:%Y-%m-%d}"},
+            )
+            return True
+        subject = _("Overdue since %(due)s: %(title)s (%(name)s)") % {
+            "due": f"{due:%Y-%m-%d}",
+            "title": case.title,
+            "name": department,
+        }
+        key = f"assignment:{assignment.pk}:overdue:{due}"
+        _notify_department(department, kind="overdue", subject=subject, case=case, key=key)
+        if department.supervisor_phone:
+            notification_create(
+                channel=Notification.Channel.SMS,
+                kind="overdue",
+                subject=subject,
+                body=subject,
+                address=department.supervisor_phone,
+                dedupe_key=f"{key}:supervisor-sms",
+            )
+        if department.supervisor_email:
+            notification_create(
+                channel=Notification.Channel.EMAIL,
+                kind="overdue",
+                subject=subject,
+                body=_("%(name)s has not replied to “%(title)s”, due %(due)s.")
+                % {"name": department, "title": case.title, "due": f"{due:%Y-%m-%d}"},
+                address=department.supervisor_email,
+                dedupe_key=f"{key}:supervisor-email",
+            )
+        _notify_office(case, kind="overdue", subject=subject, key=key)
+        _event(
+            case,
+            Event.Kind.OVERDUE,
+            public=False,
+            note=_("Overdue notice (督办) to %(name)s and its supervisor.") % {"name": department},
+        )
+        return True
+
+
+def department_digests(*, today: dt.date | None = None) -> int:
+    """One morning message per department handler: open, due soon, overdue."""
+    today = today or timezone.localdate()
+    soon = today + dt.timedelta(days=7)
+    sent = 0
+    departments = (
+        Department.objects.filter(is_active=True, assignments__status=Assignment.Status.ACTIVE)
+        .distinct()
+        .prefetch_related("users")
+    )
+    for department in departments:
+        active = department.assignments.filter(
+            status=Assignment.Status.ACTIVE, case__status__in=Case.HANDLING_STATUSES
+        )
+        total = active.count()
+        if not total:
+            continue
+        overdue = active.filter(due_date__lt=today).count()
+        due_soon = active.filter(due_date__gte=today, due_date__lte=soon).count()
+        subject = _(
+            "%(name)s today: %(total)s open, %(soon)s due within a week, %(overdue)s overdue"
+        ) % {
+            "name": department,
+            "total": total,
+            "soon": due_soon,
+            "overdue": overdue,
+        }
+        for user in department.users.all():
+            if not user.is_active:
+                continue
+            if notification_create(
+                channel=Notification.Channel.INBOX,
+                kind="digest",
+                subject=subject,
+                recipient=user,
+                link=reverse("suggestions:workspace"),
+                dedupe_key=f"digest:{department.pk}:{today}:{user.pk}",
+            ):
+                sent += 1
+    return sent
+
+
+# --- Who hears about it -------------------------------------------------------------
+
+
+def _notify_department(department: Department, *, kind, subject, case, key) -> int:
+    sent = 0
+    for user in department.users.filter(is_active=True):
+        sent += bool(
+            notification_create(
+                channel=Notification.Channel.INBOX,
+                kind=kind,
+                subject=subject,
+                recipient=user,
+                link=reverse("suggestions:work_item", args=[case.pk]),
+                dedupe_key=f"{key}:u{user.pk}",
+            )
+        )
+    return sent
+
+
+def office_users_for(region_code: str):
+    """The office staff who look after a region: its township and county offices, or
+    failing those the nearest office above."""
+    chain = regions.ancestors_of(region_code)
+    staff = list(User.objects.filter(role=User.Role.OFFICE, is_active=True, region_id__in=chain))
+    local = [u for u in staff if regions.level_of(u.region_id) in ("county", "township", "village")]
+    if local:
+        return local
+    if not staff:
+        return []
+    nearest = min(chain.index(u.region_id) for u in staff)
+    return [u for u in staff if chain.index(u.region_id) == nearest]
+
+
+def _notify_office(case: Case, *, kind, subject, key) -> int:
+    sent = 0
+    for user in office_users_for(case.region_id):
+        sent += bool(
+            notification_create(
+                channel=Notification.Channel.INBOX,
+                kind=kind,
+                subject=subject,
+                recipient=user,
+                link=reverse("admin:suggestions_suggestion_change", args=[case.pk]),
+                dedupe_key=f"{key}:u{user.pk}",
+            )
+        )
+    return sent

@@ -1,0 +1,26 @@
+"""Celery tasks: thin shells that call services; each is safe to run twice."""
+
+from celery import shared_task
+
+from suggestions import services
+
+
+@shared_task
+def route_case(*, case_id: int) -> int | None:
+    assignment = services.case_route(case_id=case_id)
+    return assignment.pk if assignment else None
+
+
+@shared_task
+def sweep_deadlines() -> dict[str, int]:
+    return services.deadlines_sweep()
+
+
+@shared_task
+def send_department_digests() -> int:
+    return services.department_digests()
+
+
+@shared_task
+def expire_ratings() -> int:
+    return services.case_expire_ratings()

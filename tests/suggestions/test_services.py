@@ -1,0 +1,284 @@
+"""The handling machinery, service by service (no broker: routing is called directly)."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from liaison.models import Notification, OutboxMessage
+from suggestions import services
+from suggestions.models import Assignment, Case, Event, FollowUp, Suggestion
+from tests.factories import make_department, make_rule
+
+
+def kinds(case):
+    return list(Event.objects.filter(case=case).order_by("id").values_list("kind", flat=True))
+
+
+def test_a_submission_is_stored_with_a_receipt_sms_and_a_routing_task(submit):
+    suggestion = submit()
+    assert suggestion.status == "received"
+    assert len(suggestion.tracking_code) >= 10
+    assert not set(suggestion.tracking_code) & set("01OIL")
+    assert kinds(suggestion) == ["received"]
+    sms = Notification.objects.get(kind="receipt")
+    assert sms.channel == "sms" and sms.address == "13800138000"
+    assert suggestion.tracking_code in sms.body
+    assert OutboxMessage.objects.filter(task="suggestions.tasks.route_case").count() == 1
+
+
+def test_do_not_contact_means_no_sms(submit):
+    submit(do_not_contact=True)
+    assert not Notification.objects.filter(channel="sms").exists()
+
+
+def test_the_same_submission_key_makes_one_item(submit):
+    first = submit(submission_key="k-1")
+    second = submit(submission_key="k-1")
+    assert first.pk == second.pk
+    assert Suggestion.objects.count() == 1
+
+
+def test_routing_assigns_by_the_most_specific_rule(submit, roads_rule, xidu, roads):
+    township_office = make_department("西渡镇人民政府", xidu)
+    make_rule(xidu, township_office, days=5)  # catch-all for the township: nearer wins
+    suggestion = submit()
+    assignment = services.case_route(case_id=suggestion.pk)
+    assert assignment.department == township_office
+    assert assignment.time_limit_days == 5
+
+
+def test_a_category_rule_beats_a_catch_all_rule_at_the_same_region(
+    submit, roads_rule, hengyang_county, water_bureau
+):
+    make_rule(hengyang_county, water_bureau)  # catch-all
+    assignment = services.case_route(case_id=submit().pk)
+    assert assignment.department == roads_rule.department
+
+
+def test_routing_twice_makes_one_assignment(submit, roads_rule):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    assert services.case_route(case_id=suggestion.pk) is None
+    assert Assignment.objects.filter(case=suggestion).count() == 1
+    suggestion.refresh_from_db()
+    assert suggestion.status == "assigned" and suggestion.due_date
+
+
+def test_without_a_rule_the_township_office_triages(submit, township_clerk, county_clerk):
+    suggestion = submit()
+    assert services.case_route(case_id=suggestion.pk) is None
+    services.case_route(case_id=suggestion.pk)
+    assert kinds(suggestion) == ["received", "awaiting_triage"]
+    inbox = Notification.objects.filter(kind="triage", channel="inbox")
+    assert {n.recipient for n in inbox} == {township_clerk, county_clerk}
+
+
+def test_staff_split_an_item_to_a_lead_and_a_co_handler(
+    submit, transport_bureau, water_bureau, county_clerk
+):
+    suggestion = submit()
+    services.case_assign(
+        case=suggestion, lead=transport_bureau, co_handlers=[water_bureau], actor=county_clerk
+    )
+    roles = dict(Assignment.objects.filter(case=suggestion).values_list("department", "role"))
+    assert roles == {transport_bureau.pk: "lead", water_bureau.pk: "co"}
+
+
+def test_a_department_of_another_county_cannot_be_assigned(submit, other_bureau, county_clerk):
+    with pytest.raises(ValidationError):
+        services.case_assign(case=submit(), lead=other_bureau, actor=county_clerk)
+
+
+def test_reassigning_withdraws_the_old_lead(submit, roads_rule, water_bureau, county_clerk):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    services.case_assign(case=suggestion, lead=water_bureau, actor=county_clerk)
+    statuses = dict(Assignment.objects.filter(case=suggestion).values_list("department", "status"))
+    assert statuses == {roads_rule.department_id: "withdrawn", water_bureau.pk: "active"}
+    assert kinds(suggestion)[-1] == "reassigned"
+
+
+def test_reply_then_satisfied_closes(submit, roads_rule, department_user):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    services.case_reply(
+        case=suggestion,
+        department=roads_rule.department,
+        author=department_user,
+        public_text="已安排施工队修复。",
+        internal_note="预算已批",
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == "replied"
+    rate_sms = Notification.objects.get(kind="rate")
+    assert "/rate/" in rate_sms.body
+    services.case_rate(case=suggestion, rating="satisfied")
+    suggestion.refresh_from_db()
+    assert suggestion.status == "closed" and suggestion.outcome == "handled"
+    with pytest.raises(ValidationError):
+        services.case_rate(case=suggestion, rating="unsatisfied")
+
+
+def test_unsatisfied_reopens_with_a_new_deadline_and_tells_department_and_office(
+    submit, roads_rule, department_user, county_clerk
+):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    services.case_reply(
+        case=suggestion,
+        department=roads_rule.department,
+        author=department_user,
+        public_text="已修",
+    )
+    services.case_rate(case=suggestion, rating="unsatisfied", comment="没修好")
+    suggestion.refresh_from_db()
+    assert suggestion.status == "reopened" and suggestion.reopen_count == 1
+    lead = Assignment.objects.get(case=suggestion)
+    assert lead.status == "active" and lead.due_date == suggestion.due_date
+    assert Notification.objects.filter(kind="reopened", recipient=department_user).exists()
+    assert Notification.objects.filter(kind="reopened", recipient=county_clerk).exists()
+    # The new round has its own rating link.
+    token = services.rating_token(suggestion)
+    assert services.case_for_rating_token(token) == Case.objects.get(pk=suggestion.pk)
+
+
+def test_an_old_rating_link_stops_working_after_reopening(submit, roads_rule, department_user):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    services.case_reply(
+        case=suggestion,
+        department=roads_rule.department,
+        author=department_user,
+        public_text="已修",
+    )
+    old = services.rating_token(suggestion)
+    services.case_rate(case=suggestion, rating="unsatisfied")
+    assert services.case_for_rating_token(old) is None
+    assert services.case_for_rating_token(old + "x") is None
+
+
+def test_no_rating_in_time_is_not_rated_never_satisfied(submit, roads_rule, department_user):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    services.case_reply(
+        case=suggestion,
+        department=roads_rule.department,
+        author=department_user,
+        public_text="已修",
+    )
+    later = suggestion.received_at + dt.timedelta(days=30)
+    assert services.case_expire_ratings(now=later) == 1
+    suggestion.refresh_from_db()
+    assert suggestion.status == "closed" and suggestion.satisfaction == "not_rated"
+    assert FollowUp.objects.get(case=suggestion).rating == "not_rated"
+
+
+def test_a_department_returns_a_misassigned_item_to_the_office(
+    submit, roads_rule, department_user, township_clerk
+):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    with pytest.raises(ValidationError):
+        services.case_return(
+            case=suggestion, department=roads_rule.department, user=department_user, reason=" "
+        )
+    services.case_return(
+        case=suggestion,
+        department=roads_rule.department,
+        user=department_user,
+        reason="属镇政府职责",
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == "received" and suggestion.due_date is None
+    assert Notification.objects.filter(kind="returned", recipient=township_clerk).exists()
+
+
+def test_a_department_cannot_reply_to_an_item_it_does_not_hold(submit, roads_rule, water_bureau):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    with pytest.raises(ValidationError):
+        services.case_reply(
+            case=suggestion, department=water_bureau, author=None, public_text="不是我们的"
+        )
+
+
+def test_merged_constituents_get_the_final_reply(submit, roads_rule, department_user, county_clerk):
+    primary = submit()
+    duplicate = submit(phone="13700137000", title="村口路面坑洼")
+    services.case_route(case_id=primary.pk)
+    services.case_merge(primary=primary, duplicates=[duplicate], user=county_clerk)
+    duplicate.refresh_from_db()
+    assert duplicate.status == "merged" and duplicate.merged_into_id == primary.pk
+    services.case_reply(
+        case=primary, department=roads_rule.department, author=department_user, public_text="已修复"
+    )
+    sms = Notification.objects.get(kind="merged_reply")
+    assert sms.address == "13700137000" and duplicate.tracking_code in sms.body
+
+
+def test_items_of_different_townships_are_not_merged(submit, other_station, county_clerk):
+    with pytest.raises(ValidationError):
+        services.case_merge(
+            primary=submit(), duplicates=[submit(station=other_station)], user=county_clerk
+        )
+
+
+def test_an_addressed_opinion_waits_for_its_deputy(
+    submit, roads_rule, addressed_deputy, deputy_user
+):
+    suggestion = submit(deputy=addressed_deputy)
+    assert services.case_route(case_id=suggestion.pk) is None
+    assert Notification.objects.filter(kind="addressed", recipient=deputy_user).exists()
+    services.suggestion_deputy_decide(
+        suggestion=suggestion, user=deputy_user, decision="pass_on", text="请交通局处理"
+    )
+    assert services.case_route(case_id=suggestion.pk).department == roads_rule.department
+
+
+def test_a_deputy_can_answer_on_the_spot_or_promote(submit, addressed_deputy, deputy_user):
+    answered = submit(deputy=addressed_deputy)
+    services.suggestion_deputy_decide(
+        suggestion=answered, user=deputy_user, decision="on_spot", text="已当面解释政策"
+    )
+    answered.refresh_from_db()
+    assert answered.status == "answered_on_spot"
+    promoted = submit(deputy=addressed_deputy, title="全镇饮水工程")
+    services.suggestion_deputy_decide(suggestion=promoted, user=deputy_user, decision="promote")
+    promoted.refresh_from_db()
+    assert promoted.status == "promoted" and promoted.year_end_sorting == "promoted"
+
+
+def test_another_deputy_cannot_decide(submit, addressed_deputy, department_user):
+    with pytest.raises(ValidationError):
+        services.suggestion_deputy_decide(
+            suggestion=submit(deputy=addressed_deputy), user=department_user, decision="promote"
+        )
+
+
+def test_staff_reject_a_matter_in_litigation_as_cannot_be_done(submit, county_clerk):
+    suggestion = submit()
+    with pytest.raises(ValidationError):
+        services.case_close(case=suggestion, user=county_clerk, outcome="not_feasible", note="")
+    services.case_close(
+        case=suggestion, user=county_clerk, outcome="not_feasible", note="已进入诉讼程序"
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == "rejected" and suggestion.year_end_sorting == "not_feasible"
+
+
+def test_the_timeline_is_append_only(submit):
+    event = Event.objects.filter(case=submit()).first()
+    event.public_text = "tampered"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        Event.objects.all().update(public_text="x")
+    with pytest.raises(TypeError):
+        event.delete()
+
+
+def test_status_changes_follow_the_graph(submit):
+    suggestion = submit()
+    with pytest.raises(ValidationError):
+        suggestion.transition("closed")
