@@ -25,6 +25,14 @@ def _is_scoped(model) -> bool:
     )
 
 
+def scoped_choices(db_field, request, kwargs: dict) -> dict:
+    """Limit a foreign-key or many-to-many form field to the user's jurisdiction."""
+    related = db_field.related_model
+    if "queryset" not in kwargs and _is_scoped(related):
+        kwargs["queryset"] = scoping.scope(related._default_manager.all(), request.user)
+    return kwargs
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A model admin that shows and offers only what lies in the user's region.
 
@@ -45,20 +53,14 @@ class ScopedAdmin(admin.ModelAdmin):
             raise Http404(_("No such object in your jurisdiction."))
         return obj
 
-    def _scope_field(self, db_field, request, kwargs):
-        related = db_field.related_model
-        if "queryset" not in kwargs and _is_scoped(related):
-            kwargs["queryset"] = scoping.scope(related._default_manager.all(), request.user)
-        return kwargs
-
     def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
         return super().formfield_for_foreignkey(
-            db_field, request, **self._scope_field(db_field, request, kwargs)
+            db_field, request, **scoped_choices(db_field, request, kwargs)
         )
 
     def formfield_for_manytomany(self, db_field: ManyToManyField, request, **kwargs):
         return super().formfield_for_manytomany(
-            db_field, request, **self._scope_field(db_field, request, kwargs)
+            db_field, request, **scoped_choices(db_field, request, kwargs)
         )
 
 
@@ -69,10 +71,9 @@ class ScopedInline:
         return scoping.scope(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        related = db_field.related_model
-        if "queryset" not in kwargs and _is_scoped(related):
-            kwargs["queryset"] = scoping.scope(related._default_manager.all(), request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(
+            db_field, request, **scoped_choices(db_field, request, kwargs)
+        )
 
 
 class ScopedImportExportAdmin(ImportExportModelAdmin, ScopedAdmin):

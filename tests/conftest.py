@@ -9,6 +9,7 @@ from django.db import connection
 
 from tests.factories import make_region, make_user
 from tests.fakes import silent_server
+from tests.workers import broker, worker  # noqa: F401  (fixtures)
 
 
 def pytest_collection_modifyitems(config, items):

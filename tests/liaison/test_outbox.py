@@ -1,48 +1,17 @@
 """The outbox keeps work safe while the broker is down or silent, and a real worker
 finishes it once the broker is back."""
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-import kombu.pools
 import pytest
 from django.db import connection, transaction
 
 from liaison import notifications
-from liaison.celery import app as celery_app
 from liaison.models import Notification, OutboxMessage
 from liaison.outbox import outbox_enqueue, outbox_relay
-from tests.fakes import FakeGateway, closed_port
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_BROKER_URL", "redis://127.0.0.1:6379/13")
-
-
-@pytest.fixture
-def broker():
-    """Point publishing at a given broker URL for the test, then restore it."""
-    conf = celery_app.conf
-    saved = conf.get("broker_write_url"), dict(conf.broker_transport_options or {})
-
-    def reset_pools():
-        # The app caches its connection and producer pools with the URL they were made for.
-        kombu.pools.reset()
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    def point(url: str):
-        conf.broker_write_url = url
-        conf.broker_transport_options = {"socket_timeout": 1, "socket_connect_timeout": 1}
-        reset_pools()
-
-    yield point
-    conf.broker_write_url, conf.broker_transport_options = saved
-    reset_pools()
+from tests.fakes import closed_port
+from tests.workers import REDIS_URL, wait_for
 
 
 def test_enqueued_work_rolls_back_with_its_transaction(db):
@@ -114,75 +83,6 @@ def test_two_sweeps_at_once_create_one_reminder(transactional_db, deputy_user):
     assert Notification.objects.count() == 1
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A real Celery worker process on the real Redis, using the test database."""
-    if not _redis_up():
-        pytest.skip("needs Redis on 127.0.0.1:6379 (CI starts it)")
-    subprocess.run(
-        ["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"],
-        check=False,
-        capture_output=True,
-    )
-    gateway = FakeGateway().__enter__()
-    env = os.environ | {
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
-        "SMS_BACKEND": "liaison.sms.HttpSmsBackend",
-        "SMS_HTTP_URL": gateway.url,
-        "SMS_HTTP_TOKEN": gateway.token,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "liaison",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield gateway
-    process.terminate()
-    output = process.communicate(timeout=30)[0]
-    gateway.__exit__(None, None, None)
-    print(output[-3000:])
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _wait_for(predicate, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.postgres
 def test_sms_waits_out_a_dead_broker_then_a_real_worker_sends_it_once(worker, broker):
     gateway = worker
@@ -203,7 +103,7 @@ def test_sms_waits_out_a_dead_broker_then_a_real_worker_sends_it_once(worker, br
     broker(REDIS_URL)  # the broker is back
     OutboxMessage.objects.update(available_at=sms.created_at)
     assert outbox_relay() == 1, OutboxMessage.objects.get().last_error
-    assert _wait_for(lambda: Notification.objects.get(pk=sms.pk).status == "sent")
+    assert wait_for(lambda: Notification.objects.get(pk=sms.pk).status == "sent")
     assert len(gateway.requests) == 1
     assert gateway.requests[0]["json"]["phone"] == "13800138000"
     assert gateway.requests[0]["signed"]
@@ -227,7 +127,7 @@ def test_with_a_live_broker_the_commit_alone_gets_the_sms_sent(worker, broker):
             address="13900139000",
         )
     # No relay call: the after-commit publish thread hands it to the worker.
-    assert _wait_for(lambda: Notification.objects.get(pk=sms.pk).status == "sent"), list(
+    assert wait_for(lambda: Notification.objects.get(pk=sms.pk).status == "sent"), list(
         OutboxMessage.objects.values("sent_at", "last_error")
     )
     assert [r["json"]["phone"] for r in gateway.requests] == ["13900139000"]

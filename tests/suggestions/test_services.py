@@ -282,3 +282,12 @@ def test_status_changes_follow_the_graph(submit):
     suggestion = submit()
     with pytest.raises(ValidationError):
         suggestion.transition("closed")
+
+
+def test_each_handler_gets_one_morning_digest_a_day(submit, roads_rule, department_user):
+    services.case_route(case_id=submit().pk)
+    services.case_route(case_id=submit(title="桥面破损").pk)
+    assert services.department_digests() == 1
+    assert services.department_digests() == 0
+    digest = Notification.objects.get(kind="digest")
+    assert digest.recipient == department_user and "2" in digest.subject
