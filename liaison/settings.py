@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suggestions.tasks.expire_ratings",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Names, phones and photos are removed once their stated keeping period is over.
+    "suggestions-expire-personal-data": {
+        "task": "suggestions.tasks.expire_personal_data",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "stations-roll-reception-days": {
         "task": "stations.tasks.roll_reception_days",
         "schedule": crontab(hour=1, minute=10),

@@ -1053,6 +1053,32 @@ def department_digests(*, today: dt.date | None = None) -> int:
     return sent
 
 
+# --- Personal information (PIPL) ---------------------------------------------------
+
+
+def personal_data_expire(*, now: dt.datetime | None = None) -> int:
+    """Remove names, phones and photos kept past the stated period after closing.
+
+    The form tells constituents how long their details are kept
+    (LIAISON_PERSONAL_DATA_DAYS after the item ends); the item itself, its timeline and
+    the reply stay for the statistics and the ledger.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.LIAISON_PERSONAL_DATA_DAYS)
+    expired = Suggestion.objects.filter(closed_at__lt=cutoff, anonymised_at__isnull=True).exclude(
+        status__in=Case.OPEN_STATUSES
+    )
+    count = 0
+    for suggestion in expired.iterator(chunk_size=500):
+        with transaction.atomic():
+            for photo in Photo.objects.filter(suggestion=suggestion):
+                photo.image.delete(save=False)
+                photo.delete()
+            Suggestion.objects.filter(pk=suggestion.pk).update(name="", phone="", anonymised_at=now)
+        count += 1
+    return count
+
+
 # --- Who hears about it -------------------------------------------------------------
 
 

@@ -24,3 +24,8 @@ def send_department_digests() -> int:
 @shared_task
 def expire_ratings() -> int:
     return services.case_expire_ratings()
+
+
+@shared_task
+def expire_personal_data() -> int:
+    return services.personal_data_expire()

@@ -291,3 +291,32 @@ def test_each_handler_gets_one_morning_digest_a_day(submit, roads_rule, departme
     assert services.department_digests() == 0
     digest = Notification.objects.get(kind="digest")
     assert digest.recipient == department_user and "2" in digest.subject
+
+
+def test_personal_data_is_removed_after_the_stated_period(submit, county_clerk, settings):
+    settings.LIAISON_PERSONAL_DATA_DAYS = 30
+    suggestion = submit()
+    services.case_close(case=suggestion, user=county_clerk, outcome="not_feasible", note="诉讼中")
+    suggestion.refresh_from_db()
+    assert services.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=29)) == 0
+    assert services.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=31)) == 1
+    suggestion.refresh_from_db()
+    assert suggestion.phone == "" and suggestion.name == "" and suggestion.anonymised_at
+    assert suggestion.title  # the item itself stays for the ledger
+
+
+def test_the_overdue_notice_is_e_mailed_to_a_supervisor(
+    submit, transport_bureau, mailoutbox, settings
+):
+    from liaison.notifications import notification_deliver
+
+    transport_bureau.supervisor_email = "director@example.gov.cn"
+    transport_bureau.save()
+    suggestion = submit()
+    services.case_assign(case=suggestion, lead=transport_bureau, time_limit_days=1)
+    Assignment.objects.update(due_date=dt.date(2020, 1, 2))
+    services.deadlines_sweep()
+    email = Notification.objects.get(channel="email")
+    assert notification_deliver(notification_id=email.pk)
+    assert mailoutbox[0].to == ["director@example.gov.cn"]
+    assert suggestion.title in mailoutbox[0].subject
