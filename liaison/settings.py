@@ -201,6 +201,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# How many reverse proxies stand in front of the site. Rate limits count the client
+# address the nearest proxy saw; with none set, only REMOTE_ADDR is trusted.
+NUM_PROXIES = int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None
+if NUM_PROXIES is not None:
+    REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
 
 # --- Celery -------------------------------------------------------------------------
 

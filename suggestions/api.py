@@ -1,0 +1,252 @@
+"""The public JSON API for constituents' opinions (``/api/v1/``).
+
+Three endpoints, open to anyone and without sessions, cookies or CSRF tokens: the list
+of categories, submitting an opinion, and tracking one by its code and the phone's last
+four digits. The views are thin: serializers parse and shape, services write, selectors
+read. Submitting and tracking are rate-limited per client address
+(``LIAISON_SUBMIT_RATE``, ``LIAISON_TRACK_RATE``); a refused request gets HTTP 429 with
+a ``Retry-After`` header.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from suggestions import selectors, services
+from suggestions.models import Case, FollowUp, Suggestion
+from suggestions.serializers import (
+    CategorySerializer,
+    SubmissionReceiptSerializer,
+    SuggestionSubmitSerializer,
+    SuggestionTrackSerializer,
+    TrackQuerySerializer,
+)
+
+MAX_BODY_BYTES = 64 * 1024
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 64
+
+
+# --- Rate limits ----------------------------------------------------------------------
+
+
+class _PublicRateThrottle(SimpleRateThrottle):
+    """A per-address limit whose rate is read from a setting on every request.
+
+    DRF reads ``DEFAULT_THROTTLE_RATES`` once; reading the Liaison setting each time
+    keeps the one place operators configure it, and lets tests override it.
+    An empty setting switches the limit off.
+    """
+
+    rate_setting = ""
+
+    def get_rate(self) -> str | None:
+        return getattr(settings, self.rate_setting, None) or None
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request) -> str:
+        """The client address the limit counts against.
+
+        With ``NUM_PROXIES`` set (the number of reverse proxies in front of the site),
+        DRF takes the address the nearest proxy saw from ``X-Forwarded-For``. Without
+        it only ``REMOTE_ADDR`` counts: a client can write any ``X-Forwarded-For`` it
+        likes, so trusting the header unconfigured would let it escape the limit.
+        """
+        if api_settings.NUM_PROXIES is not None:
+            return super().get_ident(request)
+        return request.META.get("REMOTE_ADDR", "")
+
+
+class SuggestionSubmitThrottle(_PublicRateThrottle):
+    scope = "suggestion_submit"
+    rate_setting = "LIAISON_SUBMIT_RATE"
+
+
+class SuggestionTrackThrottle(_PublicRateThrottle):
+    scope = "suggestion_track"
+    rate_setting = "LIAISON_TRACK_RATE"
+
+
+# --- Helpers --------------------------------------------------------------------------
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than 64 KB.")
+    default_code = "payload_too_large"
+
+
+def _check_body_size(request) -> None:
+    """Refuse a body over 64 KB before parsing it (an opinion is 2,000 characters)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    # The declared length is checked first so an oversized body is never read.
+    if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationError(
+            {"idempotency_key": [_("The Idempotency-Key header is longer than 64 characters.")]}
+        )
+    return key
+
+
+def _submission_key(client_key: str, phone: str) -> str | None:
+    """The stored ``submission_key`` for a client's idempotency key.
+
+    Scoped to the API and the submitter's phone, so two clients that happen to pick the
+    same key (say "1") get their own opinions, and a replay never hands one person's
+    tracking code to another. 4 + 60 characters fit the 64 of the column.
+    """
+    if not client_key:
+        return None
+    phone = services.normalise_phone(phone)
+    digest = hashlib.sha256(f"{client_key}\n{phone}".encode()).hexdigest()
+    return "api:" + digest[:60]
+
+
+def _replayed(submission_key: str | None) -> Suggestion | None:
+    # A read the service also makes; done here as well to tell a replay (200) from a
+    # new opinion (201). Two truly concurrent first calls both get 201 and one row.
+    if not submission_key:
+        return None
+    return Suggestion.objects.filter(submission_key=submission_key).first()
+
+
+def _awaiting_rating(case: Case) -> bool:
+    """Whether the current reply round still waits for the constituent's rating."""
+    if case.status not in (Case.Status.REPLIED, Case.Status.ANSWERED_ON_SPOT):
+        return False
+    return not FollowUp.objects.filter(case=case, round=case.reopen_count).exists()
+
+
+def _error_dict(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """A Django ValidationError as DRF's ``{field: [messages]}`` body."""
+    if not hasattr(exc, "error_dict"):
+        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+    return {
+        (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+        for field, messages in exc.message_dict.items()
+    }
+
+
+class _PublicAPIView(APIView):
+    """Anonymous JSON endpoints: no authentication, so no session and no CSRF check."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+
+# --- Endpoints ------------------------------------------------------------------------
+
+
+class CategoryListView(_PublicAPIView, generics.ListAPIView):
+    """``GET /api/v1/categories/``: the active categories, in the office's order.
+
+    A plain JSON list of ``{"code", "name"}``, not paginated: it is a short list of
+    choices that a client shows whole. Not rate-limited; one query.
+    """
+
+    serializer_class = CategorySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.categories_active()
+
+
+class SuggestionSubmitView(_PublicAPIView):
+    """``POST /api/v1/suggestions/``: submit an opinion.
+
+    Body (JSON, at most 64 KB): ``station`` (a station's public code) and/or ``deputy``
+    (a deputy's public code; a deputy alone is enough), ``category`` (a category code),
+    ``title``, ``content``, ``name``, ``phone`` (a mainland mobile number),
+    ``consent`` (``true``: the personal information notice was accepted) and optionally
+    ``do_not_contact``. Photos are not accepted here: they need the web form's upload.
+
+    An optional ``Idempotency-Key`` header (up to 64 characters) makes retries safe: the
+    first call answers 201, a repeat with the same key and phone answers 200 with the
+    opinion first created, and no second opinion is stored.
+
+    Answers 201 ``{"tracking_code", "status", "received_at", "track_url"}``; nothing
+    personal is echoed back. Invalid input answers 400 ``{field: [messages]}``.
+    """
+
+    throttle_classes = [SuggestionSubmitThrottle]
+
+    def post(self, request):
+        _check_body_size(request)
+        client_key = _idempotency_key(request)
+        serializer = SuggestionSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        submission_key = _submission_key(client_key, data["phone"])
+
+        suggestion = _replayed(submission_key)
+        if suggestion is not None:
+            answer = status.HTTP_200_OK
+        else:
+            try:
+                suggestion = services.suggestion_submit(
+                    channel=Suggestion.Channel.API, submission_key=submission_key, **data
+                )
+            except DjangoValidationError as exc:
+                return Response(_error_dict(exc), status=status.HTTP_400_BAD_REQUEST)
+            answer = status.HTTP_201_CREATED
+        receipt = SubmissionReceiptSerializer(suggestion, context={"request": request})
+        return Response(receipt.data, status=answer)
+
+
+class SuggestionTrackView(_PublicAPIView):
+    """``GET /api/v1/suggestions/track/?code=<tracking code>&phone=<last 4 digits>``.
+
+    Answers 200 with the opinion's public view: status, category, title, station,
+    dates, the public timeline, the public reply and, while a reply waits for its
+    rating, the rating link. Never the name, the phone, internal notes or who handled
+    it. An unknown code and a wrong phone get the same 404, so the answer reveals
+    nothing about which codes exist; lookups are rate-limited per address.
+    """
+
+    throttle_classes = [SuggestionTrackThrottle]
+
+    def get(self, request):
+        query = TrackQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        suggestion = selectors.suggestion_track(
+            code=query.validated_data["code"], phone_last4=query.validated_data["phone"]
+        )
+        if suggestion is None:
+            raise NotFound(_("No opinion matches this code and phone."))
+        serializer = SuggestionTrackSerializer(
+            suggestion,
+            context={
+                "request": request,
+                "events": selectors.public_events(suggestion),
+                "reply": selectors.public_reply(suggestion),
+                "awaiting_rating": _awaiting_rating(suggestion),
+            },
+        )
+        response = Response(serializer.data)
+        # The answer is one person's business: no shared cache may keep it.
+        patch_cache_control(response, private=True, no_store=True)
+        return response
