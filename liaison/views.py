@@ -1,11 +1,19 @@
 import logging
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from liaison.celery import app as celery_app
+from liaison.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -45,5 +53,62 @@ def healthz(request):
     )
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def inbox(request):
-    raise NotImplementedError  # written next: the in-app inbox
+    """The in-app inbox of any account: newest first, unread in bold.
+
+    ``?open=<id>`` marks one message read and follows its link when that link is a path
+    on this site; a POST with ``action=mark_all_read`` marks them all read.
+    """
+    notifications = Notification.objects.filter(
+        recipient=request.user, channel=Notification.Channel.INBOX
+    )
+    if request.method == "POST":
+        if request.POST.get("action") != "mark_all_read":
+            return HttpResponseBadRequest()
+        if notifications.filter(read_at__isnull=True).update(read_at=timezone.now()):
+            messages.success(request, _("All messages are marked as read."))
+        return redirect("inbox")
+
+    open_id = request.GET.get("open")
+    if open_id is not None:
+        if not (open_id.isascii() and open_id.isdigit()):
+            raise Http404
+        notification = get_object_or_404(notifications, pk=int(open_id))
+        if notification.read_at is None:
+            notifications.filter(pk=notification.pk, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+        link = notification.link
+        # Follow only a path on this site: "/work/items/5/", never "https://…", "//host"
+        # or "/\\host", which browsers read as another host (no open redirect).
+        if link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=set()):
+            return HttpResponseRedirect(link)
+        return redirect("inbox")
+
+    unread_count = notifications.filter(read_at__isnull=True).count()
+    page = Paginator(notifications.order_by("-created_at", "-id"), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "liaison/inbox.html",
+        {"page": page, "unread_count": unread_count, "section": "inbox"},
+    )
+
+
+@never_cache
+@login_required
+@require_safe
+def start(request):
+    """Where signing in lands: each role's own workspace."""
+    user = request.user
+    if user.is_staff:
+        return redirect("admin:index")
+    if user.role == "department":
+        return redirect("suggestions:workspace")
+    if user.role == "deputy":
+        return redirect("suggestions:deputy_items")
+    return redirect("inbox")

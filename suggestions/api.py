@@ -25,7 +25,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from suggestions import selectors, services
-from suggestions.models import Case, FollowUp, Suggestion
+from suggestions.models import Suggestion
 from suggestions.serializers import (
     CategorySerializer,
     SubmissionReceiptSerializer,
@@ -132,13 +132,6 @@ def _replayed(submission_key: str | None) -> Suggestion | None:
     return Suggestion.objects.filter(submission_key=submission_key).first()
 
 
-def _awaiting_rating(case: Case) -> bool:
-    """Whether the current reply round still waits for the constituent's rating."""
-    if case.status not in (Case.Status.REPLIED, Case.Status.ANSWERED_ON_SPOT):
-        return False
-    return not FollowUp.objects.filter(case=case, round=case.reopen_count).exists()
-
-
 def _error_dict(exc: DjangoValidationError) -> dict[str, list[str]]:
     """A Django ValidationError as DRF's ``{field: [messages]}`` body."""
     if not hasattr(exc, "error_dict"):
@@ -243,7 +236,7 @@ class SuggestionTrackView(_PublicAPIView):
                 "request": request,
                 "events": selectors.public_events(suggestion),
                 "reply": selectors.public_reply(suggestion),
-                "awaiting_rating": _awaiting_rating(suggestion),
+                "awaiting_rating": selectors.awaiting_rating(suggestion),
             },
         )
         response = Response(serializer.data)

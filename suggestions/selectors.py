@@ -43,6 +43,13 @@ def public_reply(case: Case) -> Reply | None:
     return target.replies.exclude(public_text="").order_by("-created_at", "-id").first()
 
 
+def awaiting_rating(case: Case) -> bool:
+    """Whether the current reply round still waits for the constituent's rating."""
+    if case.status not in (Case.Status.REPLIED, Case.Status.ANSWERED_ON_SPOT):
+        return False
+    return not case.follow_ups.filter(round=case.reopen_count).exists()
+
+
 def department_assignments(*, user, sort: str = "due") -> QuerySet[Assignment]:
     """A handler's work list: active assignments of the user's departments."""
     order = ["-due_date", "-id"] if sort == "-due" else ["due_date", "id"]

@@ -566,8 +566,14 @@ def case_answer_on_spot(
         case = Case.objects.select_for_update().get(pk=case.pk)
         if department is not None:
             assignment = _active_assignment(case, department)
+            if assignment.role != Assignment.Role.LEAD:
+                # A co-handler gives its opinion to the lead; it cannot end the item.
+                raise ValidationError(_("Only the lead department can answer the item."))
             assignment.status = Assignment.Status.REPLIED
             assignment.save(update_fields=["status"])
+        elif case.assignments.filter(status=Assignment.Status.ACTIVE).exists():
+            # Once assigned, the answer is the department's to give.
+            raise ValidationError(_("This item is with a department; it answers it."))
         case.transition(S.ANSWERED_ON_SPOT)
         case.replied_at = timezone.now()
         case.save(update_fields=["status", "replied_at"])
@@ -871,16 +877,16 @@ def suggestion_deputy_decide(
         raise ValidationError(_("This opinion is not addressed to you."))
     if suggestion.status != S.RECEIVED or suggestion.deputy_decision:
         raise ValidationError(_("This opinion has already been dealt with."))
-    if decision == DeputyDecision.ON_SPOT:
-        case_answer_on_spot(case=suggestion, user=user, public_text=text)
-        Suggestion.objects.filter(pk=suggestion.pk).update(deputy_decision=decision)
-        return
     with transaction.atomic():
         locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
         if locked.deputy_decision:
             raise ValidationError(_("This opinion has already been dealt with."))
         locked.deputy_decision = decision
-        if decision == DeputyDecision.PASS_ON:
+        if decision == DeputyDecision.ON_SPOT:
+            # One transaction: the answer and the recorded decision stand or fall together.
+            case_answer_on_spot(case=locked, user=user, public_text=text)
+            Suggestion.objects.filter(pk=locked.pk).update(deputy_decision=decision)
+        elif decision == DeputyDecision.PASS_ON:
             locked.save(update_fields=["deputy_decision"])
             _event(
                 locked,

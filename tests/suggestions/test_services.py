@@ -320,3 +320,18 @@ def test_the_overdue_notice_is_e_mailed_to_a_supervisor(
     assert notification_deliver(notification_id=email.pk)
     assert mailoutbox[0].to == ["director@example.gov.cn"]
     assert suggestion.title in mailoutbox[0].subject
+
+
+def test_a_co_handler_cannot_end_the_item_with_an_answer_on_the_spot(
+    submit, transport_bureau, water_bureau, department_user
+):
+    suggestion = submit()
+    services.case_assign(case=suggestion, lead=transport_bureau, co_handlers=[water_bureau])
+    with pytest.raises(ValidationError):
+        services.case_answer_on_spot(
+            case=suggestion, user=department_user, public_text="已答复", department=water_bureau
+        )
+    with pytest.raises(ValidationError):
+        services.case_answer_on_spot(case=suggestion, user=department_user, public_text="已答复")
+    suggestion.refresh_from_db()
+    assert suggestion.status == "assigned"
