@@ -335,3 +335,13 @@ def test_a_co_handler_cannot_end_the_item_with_an_answer_on_the_spot(
         services.case_answer_on_spot(case=suggestion, user=department_user, public_text="已答复")
     suggestion.refresh_from_db()
     assert suggestion.status == "assigned"
+
+
+def test_similar_open_items_of_the_township_are_offered_for_merging(submit, other_station, water):
+    from suggestions import selectors
+
+    first = submit(title="村口道路坑洼", content="梅花村村口道路坑洼积水，雨天无法通行。")
+    reworded = submit(title="村口路面坑洼", content="梅花村村口的路坑坑洼洼，一下雨就积水。")
+    submit(title="学校周边交通安全", content="界牌中学门口放学时段车辆拥堵。", category=water)
+    submit(station=other_station)  # the same words, another township
+    assert [c.pk for c in selectors.similar_open_cases(case=first)] == [reworded.pk]
