@@ -107,8 +107,10 @@ def similar_open_cases(*, case: Case, user=None, limit: int = 5) -> list[Case]:
     back to items sharing the category or the title.
     """
     level = regions.level_of(case.region_id)
-    prefix = case.region_id[:9] if level in ("township", "village") else regions.prefix_of(
-        case.region_id
+    prefix = (
+        case.region_id[:9]
+        if level in ("township", "village")
+        else regions.prefix_of(case.region_id)
     )
     candidates = (
         Case.objects.filter(region__code__startswith=prefix, status__in=Case.OPEN_STATUSES)
