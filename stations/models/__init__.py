@@ -1,0 +1,16 @@
+"""Stations' models, one module per topic: the base (congresses, deputies, stations,
+schedules, reception days and duties), receptions, and performance points."""
+
+from stations.models.base import (  # noqa: F401
+    Congress,
+    Deputy,
+    DeputyGroup,
+    Duty,
+    Level,
+    Membership,
+    Placement,
+    ReceptionDay,
+    ReceptionSchedule,
+    Station,
+    public_code_validator,
+)
