@@ -1,0 +1,29 @@
+"""Suggestions' models: the handling machinery and constituent opinions (base), the
+reception ledger's matters, and formal deputy suggestions."""
+
+from suggestions.models.base import (  # noqa: F401
+    CONTENT_MAX,
+    PHONE_RE,
+    TRACKING_ALPHABET,
+    TRACKING_LENGTH,
+    TRANSITIONS,
+    Assignment,
+    Case,
+    Category,
+    DeadlineNotice,
+    Department,
+    Event,
+    EventQuerySet,
+    FollowUp,
+    InvalidTransition,
+    PersonalDataAccess,
+    Photo,
+    Reply,
+    RoutingRule,
+    Suggestion,
+    mask_phone,
+    new_tracking_code,
+    phone_validator,
+    photo_path,
+    validate_not_markup,
+)
