@@ -1,0 +1,3 @@
+"""points models"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""receptions models"""
+
+__all__: list[str] = []

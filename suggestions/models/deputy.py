@@ -1,0 +1,3 @@
+"""deputy models"""
+
+__all__: list[str] = []
