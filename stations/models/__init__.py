@@ -14,5 +14,5 @@ from stations.models.base import (  # noqa: F401
     Station,
     public_code_validator,
 )
-from stations.models.points import *  # noqa: E402, F403
-from stations.models.receptions import *  # noqa: E402, F403
+from stations.models.points import *  # noqa: F403
+from stations.models.receptions import *  # noqa: F403

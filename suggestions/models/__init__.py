@@ -27,5 +27,5 @@ from suggestions.models.base import (  # noqa: F401
     photo_path,
     validate_not_markup,
 )
-from suggestions.models.deputy import *  # noqa: E402, F403
-from suggestions.models.receptions import *  # noqa: E402, F403
+from suggestions.models.deputy import *  # noqa: F403
+from suggestions.models.receptions import *  # noqa: F403
