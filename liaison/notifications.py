@@ -1,5 +1,7 @@
 """Notifications: write the row (once, by its key), deliver it through the outbox."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -31,7 +33,7 @@ def notification_create(
             notification = Notification.objects.create(
                 channel=channel,
                 kind=kind,
-                subject=subject,
+                subject=str(subject)[:200],
                 body=body,
                 recipient=recipient,
                 address=address,
@@ -64,37 +66,71 @@ def absolute_link(path: str) -> str:
 MAX_ATTEMPTS = 5
 
 
+class DeliveryFailed(Exception):
+    """A send failed and was recorded; the task should retry later."""
+
+
 def notification_deliver(*, notification_id: int) -> bool:
-    """Send one pending notification; True if it is sent (now or before)."""
+    """Send one pending notification; True if it is sent (now or before).
+
+    A failure is recorded on the row (attempts, error) in a transaction that commits
+    before the error is raised for the task to retry, so the row always shows what
+    happened; after MAX_ATTEMPTS it is marked failed and the admin lists it.
+    """
+    failure: Exception | None = None
     with transaction.atomic():
         # Lock the row: a redelivered task and the original must not both send.
         notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.status == Notification.Status.SENT:
-            return notification is not None
-        if notification.channel == Notification.Channel.SMS:
-            phone = notification.address or getattr(notification.recipient, "phone", "")
-            try:
-                sms.get_backend().send(phone=phone, text=notification.body or notification.subject)
-            except sms.SmsError as exc:
-                notification.attempts += 1
-                notification.error = str(exc)[:2000]
-                if notification.attempts >= MAX_ATTEMPTS:
-                    notification.status = Notification.Status.FAILED
-                notification.save(update_fields=["attempts", "error", "status"])
-                if notification.status == Notification.Status.FAILED:
-                    return False
-                raise
-        elif notification.channel == Notification.Channel.EMAIL:
-            address = notification.address or getattr(notification.recipient, "email", "")
-            # Raises on an SMTP failure: the task retries, the row stays pending.
-            send_mail(
-                notification.subject,
-                "\n\n".join(filter(None, [notification.body, notification.link])),
-                None,
-                [address],
-            )
-        notification.status = Notification.Status.SENT
-        notification.sent_at = timezone.now()
-        notification.attempts += 1
-        notification.save(update_fields=["status", "sent_at", "attempts"])
+        if notification is None or notification.status != Notification.Status.PENDING:
+            return notification is not None and notification.status == Notification.Status.SENT
+        try:
+            _send(notification)
+        except (sms.SmsError, OSError) as exc:
+            failure = exc
+            notification.attempts += 1
+            notification.error = f"{type(exc).__name__}: {exc}"[:2000]
+            if notification.attempts >= MAX_ATTEMPTS:
+                notification.status = Notification.Status.FAILED
+            notification.save(update_fields=["attempts", "error", "status"])
+        else:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = timezone.now()
+            notification.attempts += 1
+            notification.save(update_fields=["status", "sent_at", "attempts"])
+    if failure is None:
         return True
+    if notification.status == Notification.Status.FAILED:
+        return False
+    raise DeliveryFailed(str(failure)) from failure
+
+
+def _send(notification: Notification) -> None:
+    if notification.channel == Notification.Channel.SMS:
+        phone = notification.address or getattr(notification.recipient, "phone", "")
+        sms.get_backend().send(phone=phone, text=notification.body or notification.subject)
+    elif notification.channel == Notification.Channel.EMAIL:
+        address = notification.address or getattr(notification.recipient, "email", "")
+        send_mail(
+            notification.subject,
+            "\n\n".join(filter(None, [notification.body, notification.link])),
+            None,
+            [address],
+        )
+
+
+def notifications_retry_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=15)) -> int:
+    """Queue again SMS and e-mails still pending long after they were created: their
+    task was lost (a worker killed mid-retry) or gave up while the gateway was down."""
+    cutoff = timezone.now() - older_than
+    stale = Notification.objects.filter(
+        status=Notification.Status.PENDING, created_at__lt=cutoff
+    ).exclude(channel=Notification.Channel.INBOX)
+    count = 0
+    for notification_id in stale.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            outbox_enqueue(
+                task="liaison.tasks.deliver_notification",
+                kwargs={"notification_id": notification_id},
+            )
+        count += 1
+    return count

@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "liaison.tasks.relay_outbox",
         "schedule": 5.0,
     },
+    # SMS and e-mails whose delivery task was lost or gave up are queued again.
+    "liaison-retry-stale-notifications": {
+        "task": "liaison.tasks.retry_stale_notifications",
+        "schedule": 10 * 60.0,
+    },
     # Materialise the next weeks of reception days from each station's schedule, so the
     # public pages and duty reminders read rows, not rules. Daily is enough: schedules
     # look weeks ahead and staff edits call the same service at once.
@@ -324,11 +329,15 @@ LIAISON_RECEPTION_NOTICE_DAYS = int(os.environ.get("LIAISON_RECEPTION_NOTICE_DAY
 LIAISON_DEFAULT_TIME_LIMIT = int(os.environ.get("LIAISON_DEFAULT_TIME_LIMIT", "15"))
 LIAISON_REMINDER_WORKDAYS = int(os.environ.get("LIAISON_REMINDER_WORKDAYS", "2"))
 LIAISON_RATING_DAYS = int(os.environ.get("LIAISON_RATING_DAYS", "7"))
+# Working days a deputy has to act on an opinion addressed to them before it is routed.
+LIAISON_DEPUTY_DECISION_WORKDAYS = int(os.environ.get("LIAISON_DEPUTY_DECISION_WORKDAYS", "5"))
 LIAISON_REOPEN_WORKDAYS = int(os.environ.get("LIAISON_REOPEN_WORKDAYS", "10"))
 # The personal-information notice shown on the form; bump the version when it changes.
 LIAISON_PRIVACY_NOTICE_VERSION = "2026-11"
 # How long constituents' names and phones are kept after an item closes (days).
 LIAISON_PERSONAL_DATA_DAYS = int(os.environ.get("LIAISON_PERSONAL_DATA_DAYS", "730"))
+# At most this many files in one request (the form takes 3 photos).
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Abuse limits for the public form and tracking (per client address).
 LIAISON_SUBMIT_RATE = os.environ.get("LIAISON_SUBMIT_RATE", "10/h")
 LIAISON_TRACK_RATE = os.environ.get("LIAISON_TRACK_RATE", "30/h")

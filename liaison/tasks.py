@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from liaison import notifications, sms
+from liaison import notifications
 from liaison.outbox import outbox_relay
 
 
@@ -10,6 +10,14 @@ def relay_outbox() -> int:
     return outbox_relay()
 
 
-@shared_task(bind=True, autoretry_for=(sms.SmsError,), retry_backoff=5, max_retries=4)
+@shared_task(
+    bind=True, autoretry_for=(notifications.DeliveryFailed,), retry_backoff=5, max_retries=4
+)
 def deliver_notification(self, *, notification_id: int) -> bool:
     return notifications.notification_deliver(notification_id=notification_id)
+
+
+@shared_task
+def retry_stale_notifications() -> int:
+    """Queue again messages whose delivery task was lost or gave up."""
+    return notifications.notifications_retry_stale()

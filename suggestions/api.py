@@ -21,10 +21,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from suggestions import selectors, services
+from suggestions import ratelimit, selectors, services
 from suggestions.models import Suggestion
 from suggestions.serializers import (
     CategorySerializer,
@@ -42,42 +42,34 @@ IDEMPOTENCY_KEY_MAX = 64
 # --- Rate limits ----------------------------------------------------------------------
 
 
-class _PublicRateThrottle(SimpleRateThrottle):
-    """A per-address limit whose rate is read from a setting on every request.
+class _PublicRateThrottle(BaseThrottle):
+    """A per-address limit shared with the web pages (``suggestions.ratelimit``).
 
-    DRF reads ``DEFAULT_THROTTLE_RATES`` once; reading the Liaison setting each time
-    keeps the one place operators configure it, and lets tests override it.
-    An empty setting switches the limit off.
+    The same counter, the same client key (REMOTE_ADDR, or the address the nearest
+    proxy saw when ``NUM_PROXIES`` is set; an IPv6 /64 counts as one client) and the
+    same rate syntax as the form and tracking page, so the API is no way around them.
+    The rate is read from the setting on every request; an empty setting switches the
+    limit off.
     """
 
+    scope = ""
     rate_setting = ""
 
-    def get_rate(self) -> str | None:
-        return getattr(settings, self.rate_setting, None) or None
+    def allow_request(self, request, view) -> bool:
+        self.rate = getattr(settings, self.rate_setting, "") or ""
+        return ratelimit.hit(scope=self.scope, key=ratelimit.client_key(request), rate=self.rate)
 
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    def get_ident(self, request) -> str:
-        """The client address the limit counts against.
-
-        With ``NUM_PROXIES`` set (the number of reverse proxies in front of the site),
-        DRF takes the address the nearest proxy saw from ``X-Forwarded-For``. Without
-        it only ``REMOTE_ADDR`` counts: a client can write any ``X-Forwarded-For`` it
-        likes, so trusting the header unconfigured would let it escape the limit.
-        """
-        if api_settings.NUM_PROXIES is not None:
-            return super().get_ident(request)
-        return request.META.get("REMOTE_ADDR", "")
+    def wait(self) -> float | None:
+        return ratelimit.retry_after(self.rate) if self.rate else None
 
 
 class SuggestionSubmitThrottle(_PublicRateThrottle):
-    scope = "suggestion_submit"
+    scope = "public-submit"  # the same counter as the web form
     rate_setting = "LIAISON_SUBMIT_RATE"
 
 
 class SuggestionTrackThrottle(_PublicRateThrottle):
-    scope = "suggestion_track"
+    scope = "public-track"  # the same counter as the tracking page
     rate_setting = "LIAISON_TRACK_RATE"
 
 

@@ -71,8 +71,14 @@ def department_assignments(*, user, sort: str = "due") -> QuerySet[Assignment]:
 
 def department_case(*, user, case_id: int) -> Case | None:
     """A case the user's departments hold or held; None (404) for anything else."""
+    # Only departments that hold the item or answered it: one whose share was
+    # withdrawn or returned no longer reads what happens next.
     return (
-        Case.objects.filter(pk=case_id, assignments__department__users=user)
+        Case.objects.filter(
+            pk=case_id,
+            assignments__department__users=user,
+            assignments__status__in=(Assignment.Status.ACTIVE, Assignment.Status.REPLIED),
+        )
         .select_related("category", "region")
         .prefetch_related(
             Prefetch(

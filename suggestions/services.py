@@ -7,6 +7,7 @@ The handling machinery (assign → deadline → reply → follow-up → reopen) 
 import datetime as dt
 import io
 import logging
+import warnings
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from suggestions.models import (
     Reply,
     RoutingRule,
     Suggestion,
+    mask_phone,
     validate_not_markup,
 )
 
@@ -46,7 +48,10 @@ logger = logging.getLogger(__name__)
 
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+# A phone photo is 12–50 megapixels; decoding costs about 4 bytes a pixel.
+MAX_PHOTO_PIXELS = 50_000_000
+MAX_PHOTO_SIDE = 12_000
 RATE_SALT = "suggestions.rate"
 
 S = Case.Status
@@ -75,20 +80,36 @@ def photo_clean(upload: UploadedFile) -> ContentFile:
             _("%(name)s is larger than 5 MB.") % {"name": upload.name}, code="photo_size"
         )
     try:
-        upload.seek(0)
-        with Image.open(upload) as probe:
-            probe.verify()  # structure check without decoding pixels
-        upload.seek(0)
-        with Image.open(upload) as image:
-            if image.format not in PHOTO_FORMATS:
-                raise UnidentifiedImageError(image.format)
-            image.load()  # decode the pixels: a truncated or forged file fails here
-            image = ImageOps.exif_transpose(image)
-            if image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG", quality=85, optimize=True)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # Pillow only warns about a decompression bomb below twice its limit.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            upload.seek(0)
+            with Image.open(upload, formats=PHOTO_FORMATS) as probe:
+                probe.verify()  # structure check without decoding pixels
+            upload.seek(0)
+            with Image.open(upload, formats=PHOTO_FORMATS) as image:
+                # A few kilobytes can declare a huge canvas: refuse it before decoding.
+                width, height = image.size
+                if width * height > MAX_PHOTO_PIXELS or max(width, height) > MAX_PHOTO_SIDE:
+                    raise ValidationError(
+                        _("%(name)s has too many pixels; send a smaller photo.")
+                        % {"name": upload.name},
+                        code="photo_pixels",
+                    )
+                image.load()  # decode the pixels: a truncated or forged file fails here
+                image = ImageOps.exif_transpose(image)
+                if image.mode not in ("RGB", "L"):
+                    image = image.convert("RGB")
+                buffer = io.BytesIO()
+                image.save(buffer, format="JPEG", quality=85, optimize=True)
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise ValidationError(
             _("%(name)s is not a photo we can read (JPEG, PNG, WebP or GIF).")
             % {"name": upload.name},
@@ -213,7 +234,8 @@ def suggestion_submit(
                     dedupe_key=f"case:{suggestion.pk}:receipt",
                 )
             if deputy is not None:
-                # Addressed to a deputy: the deputy answers, passes on or promotes it.
+                # Addressed to a deputy: the deputy answers, passes on or promotes it
+                # within LIAISON_DEPUTY_DECISION_WORKDAYS, else the sweep passes it on.
                 _event(
                     suggestion,
                     Event.Kind.AWAITING_DEPUTY,
@@ -229,6 +251,22 @@ def suggestion_submit(
                         link=reverse("suggestions:deputy_item", args=[suggestion.pk]),
                         dedupe_key=f"case:{suggestion.pk}:addressed",
                     )
+                else:
+                    # A deputy without an account cannot decide here: the office tells
+                    # the deputy, and the item is handled like any other meanwhile.
+                    Suggestion.objects.filter(pk=suggestion.pk).update(
+                        deputy_decision=DeputyDecision.NO_ACCOUNT
+                    )
+                    suggestion.deputy_decision = DeputyDecision.NO_ACCOUNT
+                    _notify_office(
+                        suggestion,
+                        kind="addressed",
+                        subject=_("For deputy %(name)s (no account): %(title)s")
+                        % {"name": deputy.name, "title": suggestion.title},
+                        key=f"case:{suggestion.pk}:addressed-office",
+                    )
+                    if route:
+                        _enqueue_routing(suggestion)
             elif route:
                 _enqueue_routing(suggestion)
     except IntegrityError:
@@ -475,6 +513,7 @@ def case_reply(
         case.transition(S.REPLIED)
         case.replied_at = timezone.now()
         case.save(update_fields=["status", "replied_at"])
+        _close_out_co_handlers(case)
         _event(
             case,
             Event.Kind.REPLIED,
@@ -484,6 +523,15 @@ def case_reply(
         )
         _after_reply(case)
     return reply
+
+
+def _close_out_co_handlers(case: Case) -> None:
+    """The lead has answered: co-handlers' shares end with it, so no reminder or
+    overdue notice chases them, and re-handling after an unsatisfied rating goes to
+    the lead alone."""
+    case.assignments.filter(status=Assignment.Status.ACTIVE, role=Assignment.Role.CO).update(
+        status=Assignment.Status.WITHDRAWN
+    )
 
 
 def _after_reply(case: Case) -> None:
@@ -502,20 +550,30 @@ def _after_reply(case: Case) -> None:
             address=suggestion.phone,
             dedupe_key=f"case:{case.pk}:rate:{case.reopen_count}",
         )
-    for merged in Suggestion.objects.filter(merged_into=case).exclude(phone=""):
-        if merged.do_not_contact:
+    _tell_merged(case)
+
+
+def _tell_merged(case: Case, *, text: str = "") -> None:
+    """Every constituent whose opinion was merged into ``case`` hears how it ended:
+    its reply (on their tracking page), or why it cannot be done."""
+    for merged in Suggestion.objects.filter(merged_into=case):
+        if text:
+            _event(merged, Event.Kind.REJECTED, public_text=text[:300])
+        if not merged.phone or merged.do_not_contact:
             continue
+        link = absolute_link(reverse("suggestions:track") + f"?code={merged.tracking_code}")
+        body = (
+            _("Your opinion %(code)s cannot be handled: %(text)s")
+            % {"code": merged.tracking_code, "text": text[:60]}
+            if text
+            else _("Your opinion %(code)s has a reply: %(link)s")
+            % {"code": merged.tracking_code, "link": link}
+        )
         notification_create(
             channel=Notification.Channel.SMS,
             kind="merged_reply",
             subject=_("Reply"),
-            body=_("Your opinion %(code)s has a reply: %(link)s")
-            % {
-                "code": merged.tracking_code,
-                "link": absolute_link(
-                    reverse("suggestions:track") + f"?code={merged.tracking_code}"
-                ),
-            },
+            body=body,
             address=merged.phone,
             dedupe_key=f"case:{merged.pk}:merged-reply:{case.pk}:{case.reopen_count}",
         )
@@ -577,6 +635,7 @@ def case_answer_on_spot(
         case.transition(S.ANSWERED_ON_SPOT)
         case.replied_at = timezone.now()
         case.save(update_fields=["status", "replied_at"])
+        _close_out_co_handlers(case)
         reply = Reply.objects.create(
             case=case, department=department, author=user, public_text=public_text
         )
@@ -756,7 +815,7 @@ def case_close(*, case: Case, user: User, outcome: str, note: str = "") -> None:
         if case.status in (S.REPLIED, S.ANSWERED_ON_SPOT):
             case.satisfaction = case.satisfaction or FollowUp.Rating.NOT_RATED
             _close(case, actor=user, outcome=outcome, note=note)
-        elif case.status in (S.RECEIVED, S.ASSIGNED) and outcome == Case.Outcome.NOT_FEASIBLE:
+        elif case.is_open and outcome == Case.Outcome.NOT_FEASIBLE:
             if not note.strip():
                 raise ValidationError({"note": _("Say why the item cannot be handled.")})
             case.transition(S.REJECTED)
@@ -767,6 +826,7 @@ def case_close(*, case: Case, user: User, outcome: str, note: str = "") -> None:
                 status=Assignment.Status.WITHDRAWN
             )
             _event(case, Event.Kind.REJECTED, actor=user, public_text=note.strip()[:300])
+            _tell_merged(case, text=note.strip())
         else:
             raise ValidationError(
                 _("An item that is “%(status)s” cannot be closed that way.")
@@ -821,6 +881,9 @@ def case_merge(*, primary: Case, duplicates: Iterable[Case], user: User) -> int:
                 raise ValidationError(_("Only items of the same township can be merged."))
             case.transition(S.MERGED)
             case.merged_into = primary
+            # Items merged into this one before now follow the new primary, so their
+            # constituents get its reply too (no chains).
+            Case.objects.filter(merged_into=case).update(merged_into=primary)
             case.closed_at = timezone.now()
             case.save(update_fields=["status", "merged_into", "closed_at"])
             case.assignments.filter(status=Assignment.Status.ACTIVE).update(
@@ -865,6 +928,9 @@ class DeputyDecision:
     ON_SPOT = "on_spot"
     PASS_ON = "pass_on"  # noqa: S105 (not a password)
     PROMOTE = "promote"
+    # Recorded by the system, not chosen by the deputy:
+    NO_ACCOUNT = "no_account"
+    EXPIRED = "expired"
 
 
 def suggestion_deputy_decide(
@@ -956,9 +1022,54 @@ def deadlines_sweep(*, today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
+def deputy_decisions_expire(*, today: dt.date | None = None) -> int:
+    """Opinions a deputy has not acted on within the limit go on to routing."""
+    today = today or timezone.localdate()
+    limit = settings.LIAISON_DEPUTY_DECISION_WORKDAYS
+    start = today - dt.timedelta(days=limit * 2 + 30)
+    calendar = workdays.Calendar.for_range(start, today)
+    waiting = Suggestion.objects.filter(
+        status=S.RECEIVED, deputy__isnull=False, deputy_decision="", received_at__date__lt=today
+    ).values_list("pk", "received_at")
+    expired = 0
+    for pk, received_at in waiting.iterator():
+        received_on = timezone.localtime(received_at).date()
+        if received_on >= start and calendar.workdays_between(received_on, today) <= limit:
+            continue
+        with transaction.atomic():
+            locked = (
+                Suggestion.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=S.RECEIVED, deputy_decision="")
+                .first()
+            )
+            if locked is None:
+                continue
+            locked.deputy_decision = DeputyDecision.EXPIRED
+            locked.save(update_fields=["deputy_decision"])
+            _event(
+                locked,
+                Event.Kind.PASSED_ON,
+                public_text=_("Passed on for handling."),
+                note=_("The deputy did not act within %(days)s working days.") % {"days": limit},
+            )
+            _enqueue_routing(locked)
+            expired += 1
+    return expired
+
+
 def _deadline_notice(assignment: Assignment, kind: str, today: dt.date) -> bool:
     case, department, due = assignment.case, assignment.department, assignment.due_date
     with transaction.atomic():
+        # Re-read under a lock: a reply or re-assignment committed since the sweep
+        # read the list means there is nothing to chase any more.
+        current = (
+            Assignment.objects.select_for_update()
+            .filter(pk=assignment.pk, status=Assignment.Status.ACTIVE, due_date=due)
+            .filter(case__status__in=Case.HANDLING_STATUSES)
+            .exists()
+        )
+        if not current:
+            return False
         try:
             with transaction.atomic():
                 DeadlineNotice.objects.create(assignment=assignment, kind=kind, due_date=due)
@@ -1081,6 +1192,10 @@ def personal_data_expire(*, now: dt.datetime | None = None) -> int:
                 photo.image.delete(save=False)
                 photo.delete()
             Suggestion.objects.filter(pk=suggestion.pk).update(name="", phone="", anonymised_at=now)
+            # The messages sent to the constituent held the number and the code.
+            Notification.objects.filter(
+                dedupe_key__startswith=f"case:{suggestion.pk}:", recipient__isnull=True
+            ).update(address=mask_phone(suggestion.phone) or "-", body="")
         count += 1
     return count
 

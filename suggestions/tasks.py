@@ -13,7 +13,9 @@ def route_case(*, case_id: int) -> int | None:
 
 @shared_task
 def sweep_deadlines() -> dict[str, int]:
-    return services.deadlines_sweep()
+    counts = services.deadlines_sweep()
+    counts["deputy_expired"] = services.deputy_decisions_expire()
+    return counts
 
 
 @shared_task

@@ -123,7 +123,8 @@ def _content_length(request) -> int:
 @require_safe
 def receipt(request):
     """After a submission (POST/redirect/GET): the tracking code, kept in the session."""
-    data = request.session.get(RECEIPT_SESSION_KEY)
+    # Shown once: on a shared phone or kiosk the next person must not find it.
+    data = request.session.pop(RECEIPT_SESSION_KEY, None)
     if not isinstance(data, dict) or not data.get("code"):
         return redirect("suggestions:track")
     track_url = qr.absolute_url(request, reverse("suggestions:track"))

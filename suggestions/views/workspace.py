@@ -92,11 +92,10 @@ def mask_name(name: str) -> str:
 
 
 def _reference(case: Case) -> str:
-    """The tracking code of a constituent's opinion, else the item number."""
-    try:
-        return case.suggestion.tracking_code
-    except Suggestion.DoesNotExist:
-        return f"#{case.pk}"
+    """The item number. Never the tracking code: with the phone's tail it is the
+    constituent's credential for tracking and rating, and handlers must not rate
+    their own replies."""
+    return f"#{case.pk}"
 
 
 def _is_waiting_for_deputy(suggestion: Suggestion) -> bool:
@@ -253,7 +252,9 @@ def department_item(request, case_id: int):
         {
             "case": case,
             "suggestion": suggestion,
-            "reference": suggestion.tracking_code if suggestion else f"#{case.pk}",
+            # The tracking code plus the phone tail is the constituent's credential for
+            # tracking and rating: handlers get the item number instead.
+            "reference": f"#{case.pk}",
             "masked_name": mask_name(suggestion.name) if suggestion else "",
             "held": held,
             "deadline": deadline_state(held.due_date if held else None, today),

@@ -41,3 +41,37 @@ def test_console_backend_masks_the_number_in_the_log(caplog):
     ConsoleSmsBackend().send(phone="13800138000", text="hello")
     assert "138****8000" in caplog.text
     assert "13800138000" not in caplog.text
+
+
+def test_a_failed_send_is_recorded_before_the_task_retries(db, settings):
+    from liaison import notifications
+    from tests.fakes import closed_port
+
+    settings.SMS_BACKEND = "liaison.sms.HttpSmsBackend"
+    settings.SMS_HTTP_URL = f"http://127.0.0.1:{closed_port()}/sms"
+    sms = notifications.notification_create(
+        channel="sms", kind="receipt", subject="回执", body="已受理", address="13800138000"
+    )
+    for attempt in range(1, notifications.MAX_ATTEMPTS):
+        with pytest.raises(notifications.DeliveryFailed):
+            notifications.notification_deliver(notification_id=sms.pk)
+        sms.refresh_from_db()
+        assert (sms.status, sms.attempts) == ("pending", attempt) and sms.error
+    assert notifications.notification_deliver(notification_id=sms.pk) is False
+    sms.refresh_from_db()
+    assert sms.status == "failed"
+
+
+def test_stale_pending_messages_are_queued_again(db):
+    import datetime as dt
+
+    from liaison import notifications
+    from liaison.models import Notification, OutboxMessage
+
+    sms = notifications.notification_create(
+        channel="sms", kind="receipt", subject="回执", body="已受理", address="13800138000"
+    )
+    assert notifications.notifications_retry_stale() == 0
+    Notification.objects.filter(pk=sms.pk).update(created_at=sms.created_at - dt.timedelta(hours=1))
+    assert notifications.notifications_retry_stale() == 1
+    assert OutboxMessage.objects.filter(kwargs={"notification_id": sms.pk}).count() == 2

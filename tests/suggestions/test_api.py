@@ -412,7 +412,7 @@ def test_without_a_proxy_setting_a_made_up_forwarded_header_does_not_escape_the_
 
 def test_behind_one_proxy_the_limit_counts_the_address_the_proxy_saw(api, post, settings):
     settings.LIAISON_TRACK_RATE = "1/h"
-    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"NUM_PROXIES": 1}
+    settings.NUM_PROXIES = 1
     code = post().json()["tracking_code"]
     assert track(api, code, forwarded_for="1.1.1.1, 203.0.113.7").status_code == 200
     # A client cannot escape by making up the part of the header it controls …

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from liaison.models import Notification, OutboxMessage
 from suggestions import services
@@ -345,3 +346,117 @@ def test_similar_open_items_of_the_township_are_offered_for_merging(submit, othe
     submit(title="学校周边交通安全", content="界牌中学门口放学时段车辆拥堵。", category=water)
     submit(station=other_station)  # the same words, another township
     assert [c.pk for c in selectors.similar_open_cases(case=first)] == [reworded.pk]
+
+
+def test_a_photo_declaring_a_huge_canvas_is_refused_before_decoding(db):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (12_001, 4_000)).save(buffer, format="PNG")  # a few KB, 48 MP
+    upload = SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+    assert len(buffer.getvalue()) < 50_000
+    with pytest.raises(ValidationError):
+        services.photo_clean(upload)
+
+
+def test_merging_an_item_that_has_merged_items_keeps_every_constituent(
+    submit, roads_rule, department_user, county_clerk
+):
+    first, second, final = submit(phone="13700000001"), submit(phone="13700000002"), submit()
+    services.case_merge(primary=second, duplicates=[first], user=county_clerk)
+    services.case_merge(primary=final, duplicates=[second], user=county_clerk)
+    assert set(Suggestion.objects.filter(merged_into=final).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    services.case_route(case_id=final.pk)
+    services.case_reply(
+        case=final, department=roads_rule.department, author=department_user, public_text="已修"
+    )
+    told = set(Notification.objects.filter(kind="merged_reply").values_list("address", flat=True))
+    assert told == {"13700000001", "13700000002"}
+
+
+def test_merged_constituents_hear_when_the_primary_cannot_be_done(submit, county_clerk):
+    primary, duplicate = submit(), submit(phone="13700000003")
+    services.case_merge(primary=primary, duplicates=[duplicate], user=county_clerk)
+    services.case_close(case=primary, user=county_clerk, outcome="not_feasible", note="已进入诉讼")
+    sms = Notification.objects.get(kind="merged_reply")
+    assert sms.address == "13700000003" and "已进入诉讼" in sms.body
+    assert Event.objects.filter(case=duplicate, kind="rejected").exists()
+
+
+def test_the_lead_reply_ends_the_co_handlers_share(
+    submit, transport_bureau, water_bureau, department_user
+):
+    suggestion = submit()
+    services.case_assign(case=suggestion, lead=transport_bureau, co_handlers=[water_bureau])
+    services.case_reply(
+        case=suggestion, department=transport_bureau, author=department_user, public_text="已修"
+    )
+    services.case_rate(case=suggestion, rating="unsatisfied")
+    statuses = dict(Assignment.objects.filter(case=suggestion).values_list("role", "status"))
+    # Re-handling goes to the lead alone: the co-handler is not chased as overdue.
+    assert statuses == {"lead": "active", "co": "withdrawn"}
+
+
+def test_an_opinion_to_a_deputy_without_an_account_goes_to_the_office_and_is_routed(
+    submit, roads_rule, xidu, township_clerk
+):
+    from tests.factories import DeputyFactory
+
+    no_account = DeputyFactory(code="NOACC1", region=xidu)
+    suggestion = submit(deputy=no_account)
+    assert Notification.objects.filter(kind="addressed", recipient=township_clerk).exists()
+    assert services.case_route(case_id=suggestion.pk).department == roads_rule.department
+
+
+def test_an_opinion_the_deputy_leaves_alone_is_passed_on_after_the_limit(
+    submit, roads_rule, addressed_deputy, settings
+):
+    settings.LIAISON_DEPUTY_DECISION_WORKDAYS = 5
+    suggestion = submit(deputy=addressed_deputy)
+    received = timezone.localdate()
+    assert services.deputy_decisions_expire(today=received + dt.timedelta(days=2)) == 0
+    assert services.deputy_decisions_expire(today=received + dt.timedelta(days=30)) == 1
+    suggestion.refresh_from_db()
+    assert suggestion.deputy_decision == "expired"
+    assert services.case_route(case_id=suggestion.pk).department == roads_rule.department
+
+
+def test_a_reopened_item_can_still_be_rejected(submit, roads_rule, department_user, county_clerk):
+    suggestion = submit()
+    services.case_route(case_id=suggestion.pk)
+    services.case_reply(
+        case=suggestion, department=roads_rule.department, author=department_user, public_text="x"
+    )
+    services.case_rate(case=suggestion, rating="unsatisfied")
+    services.case_close(case=suggestion, user=county_clerk, outcome="not_feasible", note="诉讼中")
+    suggestion.refresh_from_db()
+    assert suggestion.status == "rejected"
+    assert not Assignment.objects.filter(case=suggestion, status="active").exists()
+
+
+def test_a_very_long_title_and_department_name_do_not_stop_the_sweep(submit, hengyang_county):
+    from tests.factories import make_department
+
+    long_named = make_department("局" * 100, hengyang_county)
+    suggestion = submit(title="标" * 100)
+    services.case_assign(case=suggestion, lead=long_named, time_limit_days=1)
+    Assignment.objects.update(due_date=dt.date(2020, 1, 2))
+    assert services.deadlines_sweep()["overdue"] == 1
+
+
+def test_anonymising_also_clears_the_messages_sent_to_the_constituent(
+    submit, county_clerk, settings
+):
+    settings.LIAISON_PERSONAL_DATA_DAYS = 1
+    suggestion = submit()
+    services.case_close(case=suggestion, user=county_clerk, outcome="not_feasible", note="诉讼中")
+    suggestion.refresh_from_db()
+    services.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=2))
+    receipt = Notification.objects.get(kind="receipt")
+    assert "13800138000" not in receipt.address and receipt.body == ""
