@@ -267,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suggestions.tasks.send_department_digests",
         "schedule": crontab(hour=8, minute=30),
     },
+    # B-class deputy suggestions come back for review (回头看) on their review date.
+    "suggestions-remind-reviews": {
+        "task": "suggestions.tasks.remind_reviews",
+        "schedule": crontab(hour=8, minute=40),
+    },
     # Replies not rated within LIAISON_RATING_DAYS are recorded as "not rated" and closed.
     "suggestions-expire-ratings": {
         "task": "suggestions.tasks.expire_ratings",
@@ -280,6 +285,12 @@ CELERY_BEAT_SCHEDULE = {
     "stations-roll-reception-days": {
         "task": "stations.tasks.roll_reception_days",
         "schedule": crontab(hour=1, minute=10),
+    },
+    # The evening before a reception day, each deputy on duty gets an inbox message and
+    # an SMS; once per duty and day, however often the task runs.
+    "stations-remind-duties": {
+        "task": "stations.tasks.remind_duties",
+        "schedule": crontab(hour=18, minute=0),
     },
 }
 
@@ -321,6 +332,11 @@ LOGGING = {
 LIAISON_RECEPTION_HORIZON_DAYS = int(os.environ.get("LIAISON_RECEPTION_HORIZON_DAYS", "92"))
 # Default advance notice of a reception day, in days (the seeds give 2-3 days).
 LIAISON_RECEPTION_NOTICE_DAYS = int(os.environ.get("LIAISON_RECEPTION_NOTICE_DAYS", "3"))
+# How many days after a duty a deputy may still record their own attendance; later
+# only the office can.
+LIAISON_ATTENDANCE_SELF_DAYS = int(os.environ.get("LIAISON_ATTENDANCE_SELF_DAYS", "7"))
+# The largest evidence file (photo or PDF) a deputy may attach to a points claim: 5 MB.
+LIAISON_EVIDENCE_MAX_BYTES = int(os.environ.get("LIAISON_EVIDENCE_MAX_BYTES", "5242880"))
 
 # Suggestions (五环五时): the handling time limit when no rule gives one, the reminder
 # lead time, how long a constituent has to rate a reply before it counts as "not rated",
@@ -331,6 +347,10 @@ LIAISON_REMINDER_WORKDAYS = int(os.environ.get("LIAISON_REMINDER_WORKDAYS", "2")
 LIAISON_RATING_DAYS = int(os.environ.get("LIAISON_RATING_DAYS", "7"))
 # Working days a deputy has to act on an opinion addressed to them before it is routed.
 LIAISON_DEPUTY_DECISION_WORKDAYS = int(os.environ.get("LIAISON_DEPUTY_DECISION_WORKDAYS", "5"))
+# Deputy suggestions: months for re-handling after an "unsatisfied" rating (a local rule,
+# 1–3 months) and months until a B-class item's review (回头看).
+LIAISON_DEPUTY_REHANDLE_MONTHS = int(os.environ.get("LIAISON_DEPUTY_REHANDLE_MONTHS", "2"))
+LIAISON_REVIEW_MONTHS = int(os.environ.get("LIAISON_REVIEW_MONTHS", "6"))
 LIAISON_REOPEN_WORKDAYS = int(os.environ.get("LIAISON_REOPEN_WORKDAYS", "10"))
 # The personal-information notice shown on the form; bump the version when it changes.
 LIAISON_PRIVACY_NOTICE_VERSION = "2026-11"

@@ -110,5 +110,5 @@ def start(request):
     if user.role == "department":
         return redirect("suggestions:workspace")
     if user.role == "deputy":
-        return redirect("suggestions:deputy_items")
+        return redirect("suggestions:deputy_home")
     return redirect("inbox")

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,6 +19,7 @@ from stations.models import (
     ReceptionDay,
     Station,
 )
+from stations.models.base import DutySwap
 
 FINDER_LIMIT = 50
 
@@ -71,8 +73,10 @@ def region_breadcrumbs(*, region: Region) -> list[Region]:
 
 
 def upcoming_reception_days(*, station: Station, days: int = 60, limit: int = 6):
+    """The station's next reception days. Who is on duty is public only from a day's
+    notice date on (``day.announced``); ``day.public_duties`` is empty before."""
     today = timezone.localdate()
-    return list(
+    upcoming = list(
         ReceptionDay.objects.filter(
             station=station,
             is_cancelled=False,
@@ -86,6 +90,10 @@ def upcoming_reception_days(*, station: Station, days: int = 60, limit: int = 6)
         )
         .order_by("date")[:limit]
     )
+    for day in upcoming:
+        day.announced = day.is_announced(today)
+        day.public_duties = list(day.duties.all()) if day.announced else []
+    return upcoming
 
 
 LEVEL_ORDER = Case(
@@ -154,3 +162,83 @@ def deputy_for_public_page(*, code: str) -> Deputy:
         code=code,
         is_active=True,
     )
+
+
+def deputy_duties(*, deputy: Deputy, past_limit: int = 20) -> dict:
+    """The deputy's own duty page: coming duties with the colleagues who could take
+    them, recent past duties with their attendance, and swap requests both ways.
+
+    A fixed number of queries whatever the number of duties or stations.
+    """
+    today = timezone.localdate()
+    base = Duty.objects.filter(deputy=deputy).select_related(
+        "reception_day__station", "attendance_by"
+    )
+    upcoming = list(
+        base.filter(reception_day__date__gte=today, reception_day__is_cancelled=False).order_by(
+            "reception_day__date", "reception_day__start_time"
+        )
+    )
+    past = list(
+        base.filter(reception_day__date__lt=today).order_by("-reception_day__date")[:past_limit]
+    )
+    swaps = list(
+        DutySwap.objects.filter(Q(from_deputy=deputy) | Q(to_deputy=deputy))
+        .filter(duty__reception_day__date__gte=today)
+        .select_related("duty__reception_day__station", "from_deputy", "to_deputy")
+        .order_by("duty__reception_day__date", "-created_at")
+    )
+    open_by_duty = {
+        swap.duty_id: swap
+        for swap in swaps
+        if swap.status == DutySwap.Status.REQUESTED and swap.from_deputy_id == deputy.pk
+    }
+    # Colleagues per station (with an account to answer from), and who is on duty on
+    # each coming day, in two queries for all the coming duties.
+    station_ids = {duty.reception_day.station_id for duty in upcoming}
+    colleagues: dict[int, list[Deputy]] = {}
+    for placement in (
+        Placement.objects.filter(
+            station_id__in=station_ids,
+            is_active=True,
+            deputy__is_active=True,
+            deputy__user__isnull=False,
+            deputy__user__is_active=True,
+        )
+        .exclude(deputy=deputy)
+        .select_related("deputy")
+        .order_by("deputy__code")
+    ):
+        colleagues.setdefault(placement.station_id, []).append(placement.deputy)
+    busy: dict[int, set[int]] = {}
+    for day_id, deputy_id in Duty.objects.filter(
+        reception_day_id__in=[duty.reception_day_id for duty in upcoming]
+    ).values_list("reception_day_id", "deputy_id"):
+        busy.setdefault(day_id, set()).add(deputy_id)
+    for duty in upcoming:
+        day = duty.reception_day
+        duty.open_swap = open_by_duty.get(duty.pk)
+        duty.swap_candidates = [
+            colleague
+            for colleague in colleagues.get(day.station_id, [])
+            if colleague.pk not in busy.get(day.pk, set())
+        ]
+        duty.can_mark = day.date == today
+    self_days = settings.LIAISON_ATTENDANCE_SELF_DAYS
+    for duty in past:
+        day = duty.reception_day
+        duty.can_mark = (
+            not day.is_cancelled
+            and (today - day.date).days <= self_days
+            and (duty.attendance_by_id is None or duty.attendance_by_id == deputy.user_id)
+        )
+    return {
+        "upcoming": upcoming,
+        "past": past,
+        "incoming": [
+            swap
+            for swap in swaps
+            if swap.to_deputy_id == deputy.pk and swap.status == DutySwap.Status.REQUESTED
+        ],
+        "outgoing": [swap for swap in swaps if swap.from_deputy_id == deputy.pk],
+    }

@@ -1086,3 +1086,7 @@ class SuggestionAdmin(ExportMixin, ScopedAdmin):
                 "reopens the item for re-handling."
             ),
         )
+
+
+import suggestions.admin_receptions  # noqa: E402, F401
+from suggestions import admin_deputy  # noqa: E402, F401

@@ -20,3 +20,15 @@ for model in ("department", "routingrule"):
 add_model_perms("suggestions", "suggestion", view=is_office, add=is_office, change=is_office)
 for model in ("assignment", "reply", "followup", "event", "personaldataaccess", "photo"):
     add_model_perms("suggestions", model, view=is_office)
+# Deputy suggestions: the office reviews, numbers and assigns them; deputies write them
+# in their own pages, never in the admin. Result classes are a province-wide list.
+add_model_perms("suggestions", "deputysuggestion", view=is_office, change=is_office)
+add_model_perms("suggestions", "cosigner", view=is_office)
+add_model_perms(
+    "suggestions",
+    "resultclass",
+    view=is_office,
+    add=is_admin | is_province_staff,
+    change=is_admin | is_province_staff,
+    delete=is_admin,
+)

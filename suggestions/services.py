@@ -4,6 +4,7 @@ The handling machinery (assign → deadline → reply → follow-up → reopen) 
 ``Case``, so constituent opinions and deputy suggestions share it.
 """
 
+import calendar
 import datetime as dt
 import io
 import logging
@@ -397,12 +398,36 @@ def _check_department(case: Case, department: Department) -> None:
         )
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later, or the month's last day if it has
+    no such day (31 January + 3 months = 30 April)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def deputy_suggestion_months(case: Case) -> int:
+    """Deputies Law art. 51: reply within 3 months of assignment, 6 for wide-ranging or
+    hard suggestions (flagged by the office with a reason)."""
+    child = getattr(case, "deputysuggestion", None)
+    return 6 if child is not None and child.wide_ranging else 3
+
+
+def _deadline(case: Case, time_limit_days: int) -> tuple[dt.date, int | None, int | None]:
+    """Due date, working days, months: constituent items count Chinese working days,
+    deputy suggestions calendar months."""
+    today = timezone.localdate()
+    if case.kind == Case.Kind.DEPUTY:
+        months = deputy_suggestion_months(case)
+        return add_months(today, months), None, months
+    return workdays.add_workdays(today, time_limit_days), time_limit_days, None
+
+
 def _assign(case, *, lead, co_handlers, time_limit_days, actor, event_kind, reason=""):
     co_handlers = [d for d in dict.fromkeys(co_handlers) if d.pk != lead.pk]
     for department in (lead, *co_handlers):
         _check_department(case, department)
-    today = timezone.localdate()
-    due = workdays.add_workdays(today, time_limit_days)
+    due, time_limit_days, time_limit_months = _deadline(case, time_limit_days)
     # Withdraw what was assigned before: a re-assignment starts a fresh time limit.
     case.assignments.filter(status=Assignment.Status.ACTIVE).update(
         status=Assignment.Status.WITHDRAWN
@@ -417,6 +442,7 @@ def _assign(case, *, lead, co_handlers, time_limit_days, actor, event_kind, reas
                 department=department,
                 role=role,
                 time_limit_days=time_limit_days,
+                time_limit_months=time_limit_months,
                 due_date=due,
                 assigned_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
@@ -471,11 +497,18 @@ def case_reply(
     author: User | None,
     public_text: str,
     internal_note: str = "",
-    result_class: str = "",
+    result_class=None,
+    per_deputy: dict[int, str] | None = None,
 ) -> Reply:
     """A department replies. The lead's reply answers the item and starts the follow-up;
-    a co-handler's reply is an opinion for the lead and the office."""
+    a co-handler's reply is an opinion for the lead and the office.
+
+    A deputy suggestion's lead reply carries a result class and one text per signing
+    deputy (``per_deputy``: deputy id → text); ``public_text`` is then the summary.
+    """
     public_text = (public_text or "").strip()
+    if case.kind == Case.Kind.DEPUTY and per_deputy and not public_text:
+        public_text = next(iter(per_deputy.values()), "").strip()
     if not public_text:
         raise ValidationError({"public_text": _("Write the reply the constituent will read.")})
     if len(public_text) > CONTENT_MAX:
@@ -489,8 +522,24 @@ def case_reply(
                 % {"status": case.get_status_display()}
             )
         assignment = _active_assignment(case, department)
+        if case.kind == Case.Kind.DEPUTY and assignment.role == Assignment.Role.LEAD:
+            _check_deputy_replies(case, per_deputy or {}, result_class)
         assignment.status = Assignment.Status.REPLIED
         assignment.save(update_fields=["status"])
+        if case.kind == Case.Kind.DEPUTY and assignment.role == Assignment.Role.LEAD:
+            child = case.deputysuggestion
+            child.result_class = result_class
+            child.save(update_fields=["result_class"])
+            for deputy_id, text in per_deputy.items():
+                Reply.objects.create(
+                    case=case,
+                    department=department,
+                    author=author,
+                    addressee_id=deputy_id,
+                    public_text=text.strip(),
+                    result_class=result_class.code,
+                    due_date=assignment.due_date,
+                )
         reply = Reply.objects.create(
             case=case,
             department=department,
@@ -499,7 +548,8 @@ def case_reply(
             internal_note=internal_note
             if assignment.role == Assignment.Role.LEAD
             else ("\n".join(filter(None, [public_text, internal_note]))),
-            result_class=result_class,
+            result_class=getattr(result_class, "code", result_class or ""),
+            due_date=assignment.due_date,
         )
         if assignment.role == Assignment.Role.CO:
             _event(
@@ -525,6 +575,37 @@ def case_reply(
     return reply
 
 
+def _check_deputy_replies(case: Case, per_deputy: dict[int, str], result_class) -> None:
+    from suggestions.models import ResultClass
+
+    signers = {deputy.pk for deputy in deputy_suggestion_signers(case)}
+    errors = {}
+    if not isinstance(result_class, ResultClass) or not result_class.is_active:
+        errors["result_class"] = [_("Choose the result class.")]
+    missing = signers - {pk for pk, text in per_deputy.items() if (text or "").strip()}
+    if missing or set(per_deputy) - signers:
+        errors["per_deputy"] = [_("Write one reply to each signing deputy.")]
+    for text in per_deputy.values():
+        if len(text or "") > CONTENT_MAX:
+            errors["per_deputy"] = [_("The reply is longer than 2,000 characters.")]
+        validate_not_markup(text or "")
+    if errors:
+        raise ValidationError(errors)
+
+
+def deputy_suggestion_signers(case: Case) -> list:
+    """The lead deputy and the co-signers who confirmed: each gets a reply and rates it."""
+    from stations.models import Deputy
+    from suggestions.models import CoSigner
+
+    child = case.deputysuggestion
+    confirmed = CoSigner.objects.filter(suggestion=child, status=CoSigner.Status.CONFIRMED)
+    return [
+        child.author,
+        *Deputy.objects.filter(pk__in=confirmed.values("deputy_id")).order_by("code"),
+    ]
+
+
 def _close_out_co_handlers(case: Case) -> None:
     """The lead has answered: co-handlers' shares end with it, so no reminder or
     overdue notice chases them, and re-handling after an unsatisfied rating goes to
@@ -535,7 +616,21 @@ def _close_out_co_handlers(case: Case) -> None:
 
 
 def _after_reply(case: Case) -> None:
-    """Tell the constituent (and every merged constituent) and send the rating link."""
+    """Tell the constituent (and every merged constituent) and send the rating link;
+    for a deputy suggestion, tell each signing deputy."""
+    if case.kind == Case.Kind.DEPUTY:
+        for deputy in deputy_suggestion_signers(case):
+            if deputy.user_id:
+                notification_create(
+                    channel=Notification.Channel.INBOX,
+                    kind="rate",
+                    subject=_("Your suggestion was answered; please rate it: %(title)s")
+                    % {"title": case.title},
+                    recipient=deputy.user,
+                    link=reverse("suggestions:deputy_suggestion", args=[case.pk]),
+                    dedupe_key=f"case:{case.pk}:rate:{case.reopen_count}:d{deputy.pk}",
+                )
+        return
     suggestion = Suggestion.objects.filter(pk=case.pk).first()
     if suggestion and suggestion.phone and not suggestion.do_not_contact:
         notification_create(
@@ -637,7 +732,11 @@ def case_answer_on_spot(
         case.save(update_fields=["status", "replied_at"])
         _close_out_co_handlers(case)
         reply = Reply.objects.create(
-            case=case, department=department, author=user, public_text=public_text
+            case=case,
+            department=department,
+            author=user,
+            public_text=public_text,
+            due_date=case.due_date,
         )
         _event(
             case, Event.Kind.ANSWERED_ON_SPOT, actor=user, public_text=_("Answered on the spot.")
@@ -677,8 +776,14 @@ def case_rate(
     comment: str = "",
     method: str = FollowUp.Method.LINK,
     recorded_by: User | None = None,
+    rater=None,
 ) -> FollowUp:
-    """Record the constituent's rating. Unsatisfied reopens with a new time limit."""
+    """Record a rating. Unsatisfied reopens with a new time limit.
+
+    A constituent rates once per round. For a deputy suggestion each signing deputy
+    (``rater``) rates; any "unsatisfied" starts re-handling, and the item closes once
+    every signer has rated.
+    """
     if rating not in FollowUp.Rating.values or rating == FollowUp.Rating.NOT_RATED:
         raise ValidationError(
             {"rating": _("Choose satisfied, basically satisfied or unsatisfied.")}
@@ -691,6 +796,15 @@ def case_rate(
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in (S.REPLIED, S.ANSWERED_ON_SPOT):
             raise ValidationError(_("This item is not waiting for a rating."))
+        signers = deputy_suggestion_signers(case) if case.kind == Case.Kind.DEPUTY else []
+        if signers and (rater is None or rater.pk not in {d.pk for d in signers}):
+            raise ValidationError(_("Only the deputies who signed it rate this reply."))
+        # The unique constraint says the same on PostgreSQL; SQLite cannot enforce it
+        # with a NULL rater, and the case row lock makes this check race-free.
+        if case.follow_ups.filter(
+            round=case.reopen_count, rater=rater if signers else None
+        ).exists():
+            raise ValidationError(_("This reply has already been rated."))
         try:
             with transaction.atomic():
                 follow_up = FollowUp.objects.create(
@@ -700,6 +814,7 @@ def case_rate(
                     method=method,
                     comment=comment,
                     recorded_by=recorded_by,
+                    rater=rater if signers else None,
                 )
         except IntegrityError:
             raise ValidationError(_("This reply has already been rated.")) from None
@@ -711,12 +826,31 @@ def case_rate(
             note=comment,
             method=method,
         )
-        case.satisfaction = rating
         if rating == FollowUp.Rating.UNSATISFIED:
+            case.satisfaction = rating
             _reopen(case, actor=recorded_by, comment=comment)
+        elif signers:
+            ratings = list(
+                case.follow_ups.filter(round=case.reopen_count).values_list("rating", flat=True)
+            )
+            if len(ratings) >= len(signers):
+                case.satisfaction = _overall(ratings)
+                _close(case, actor=recorded_by, outcome=Case.Outcome.HANDLED)
         else:
+            case.satisfaction = rating
             _close(case, actor=recorded_by, outcome=Case.Outcome.HANDLED)
     return follow_up
+
+
+def _overall(ratings: list[str]) -> str:
+    """Several signers' ratings as one: the least satisfied one counts."""
+    order = [
+        FollowUp.Rating.UNSATISFIED,
+        FollowUp.Rating.BASICALLY,
+        FollowUp.Rating.SATISFIED,
+        FollowUp.Rating.NOT_RATED,
+    ]
+    return next((r for r in order if r in ratings), FollowUp.Rating.NOT_RATED)
 
 
 def _close(case: Case, *, actor, outcome: str, note: str = "") -> None:
@@ -725,6 +859,45 @@ def _close(case: Case, *, actor, outcome: str, note: str = "") -> None:
     case.outcome = outcome
     case.save(update_fields=["status", "closed_at", "outcome", "satisfaction"])
     _event(case, Event.Kind.CLOSED, actor=actor, public_text=_("Closed."), note=note)
+    if case.kind == Case.Kind.DEPUTY:
+        _deputy_suggestion_closed(case)
+
+
+def _deputy_suggestion_closed(case: Case) -> None:
+    """B-class (review) items get a later look (回头看); the constituents whose opinions
+    became this suggestion hear its final result."""
+    child = case.deputysuggestion
+    if child.result_class_id and child.result_class.needs_review and not child.review_due:
+        child.review_due = add_months(timezone.localdate(), settings.LIAISON_REVIEW_MONTHS)
+        child.save(update_fields=["review_due"])
+    reply = case.replies.filter(addressee__isnull=True).order_by("-created_at").first()
+    result = str(child.result_class) if child.result_class_id else ""
+    for source in Suggestion.objects.filter(pk__in=child.source_cases.values("pk")):
+        _event(
+            source,
+            Event.Kind.NOTE,
+            public_text=(
+                _("The deputy suggestion it became was answered (%(result)s): %(text)s")
+                % {"result": result, "text": reply.public_text[:200] if reply else ""}
+            )[:300],
+        )
+        if source.phone and not source.do_not_contact:
+            notification_create(
+                channel=Notification.Channel.SMS,
+                kind="promoted_result",
+                subject=_("Result"),
+                body=_(
+                    "The deputy suggestion made from your opinion %(code)s was answered: %(link)s"
+                )
+                % {
+                    "code": source.tracking_code,
+                    "link": absolute_link(
+                        reverse("suggestions:track") + f"?code={source.tracking_code}"
+                    ),
+                },
+                address=source.phone,
+                dedupe_key=f"case:{source.pk}:promoted-result:{case.pk}",
+            )
 
 
 def _reopen(case: Case, *, actor, comment: str) -> None:
@@ -736,12 +909,19 @@ def _reopen(case: Case, *, actor, comment: str) -> None:
         .order_by("-assigned_at", "-id")
         .first()
     )
-    due = workdays.add_workdays(timezone.localdate(), settings.LIAISON_REOPEN_WORKDAYS)
+    if case.kind == Case.Kind.DEPUTY:
+        # Re-handling of a deputy suggestion: a local rule, 1–3 months (default 2).
+        months, days = settings.LIAISON_DEPUTY_REHANDLE_MONTHS, None
+        due = add_months(timezone.localdate(), months)
+    else:
+        months, days = None, settings.LIAISON_REOPEN_WORKDAYS
+        due = workdays.add_workdays(timezone.localdate(), days)
     if lead is not None:
         lead.status = Assignment.Status.ACTIVE
         lead.due_date = due
-        lead.time_limit_days = settings.LIAISON_REOPEN_WORKDAYS
-        lead.save(update_fields=["status", "due_date", "time_limit_days"])
+        lead.time_limit_days = days
+        lead.time_limit_months = months
+        lead.save(update_fields=["status", "due_date", "time_limit_days", "time_limit_months"])
         case.due_date = due
     else:
         case.due_date = None
@@ -787,15 +967,30 @@ def case_expire_ratings(*, now: dt.datetime | None = None) -> int:
             case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
             if case is None or case.status not in (S.REPLIED, S.ANSWERED_ON_SPOT):
                 continue
-            if case.follow_ups.filter(round=case.reopen_count).exists():
+            rated = case.follow_ups.filter(round=case.reopen_count)
+            if case.kind == Case.Kind.DEPUTY:
+                # Signers who did not rate count as "not rated"; the others' ratings stand.
+                raters = set(rated.values_list("rater_id", flat=True))
+                for deputy in deputy_suggestion_signers(case):
+                    if deputy.pk not in raters:
+                        FollowUp.objects.create(
+                            case=case,
+                            round=case.reopen_count,
+                            rating=FollowUp.Rating.NOT_RATED,
+                            method=FollowUp.Method.TIMEOUT,
+                            rater=deputy,
+                        )
+                case.satisfaction = _overall(list(rated.values_list("rating", flat=True)))
+            elif rated.exists():
                 continue
-            FollowUp.objects.create(
-                case=case,
-                round=case.reopen_count,
-                rating=FollowUp.Rating.NOT_RATED,
-                method=FollowUp.Method.TIMEOUT,
-            )
-            case.satisfaction = FollowUp.Rating.NOT_RATED
+            else:
+                FollowUp.objects.create(
+                    case=case,
+                    round=case.reopen_count,
+                    rating=FollowUp.Rating.NOT_RATED,
+                    method=FollowUp.Method.TIMEOUT,
+                )
+                case.satisfaction = FollowUp.Rating.NOT_RATED
             _event(case, Event.Kind.RATED, public_text=_("Not rated in time."))
             _close(case, actor=None, outcome=Case.Outcome.HANDLED)
             closed += 1
@@ -1242,7 +1437,12 @@ def _notify_office(case: Case, *, kind, subject, key) -> int:
                 kind=kind,
                 subject=subject,
                 recipient=user,
-                link=reverse("admin:suggestions_suggestion_change", args=[case.pk]),
+                link=reverse(
+                    "admin:suggestions_deputysuggestion_change"
+                    if case.kind == Case.Kind.DEPUTY
+                    else "admin:suggestions_suggestion_change",
+                    args=[case.pk],
+                ),
                 dedupe_key=f"{key}:u{user.pk}",
             )
         )

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from suggestions import services
+from suggestions import deputy_suggestions, receptions, services
 
 
 @shared_task
@@ -30,4 +30,10 @@ def expire_ratings() -> int:
 
 @shared_task
 def expire_personal_data() -> int:
-    return services.personal_data_expire()
+    return services.personal_data_expire() + receptions.reception_personal_data_expire()
+
+
+@shared_task
+def remind_reviews() -> int:
+    """B-class deputy suggestions whose later review (回头看) is due."""
+    return deputy_suggestions.reviews_due()

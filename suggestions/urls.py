@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from suggestions.views import public, workspace
+from suggestions.views import deputy, home, public, receptions, workspace
 
 app_name = "suggestions"
 
@@ -17,5 +17,15 @@ urlpatterns = [
     # Opinions addressed to a deputy.
     path("deputy/addressed/", workspace.deputy_list, name="deputy_items"),
     path("deputy/addressed/<int:case_id>/", workspace.deputy_item, name="deputy_item"),
+    # The deputy's home page.
+    path("deputy/", home.deputy_home, name="deputy_home"),
+    # Formal deputy suggestions (代表建议).
+    path("deputy/suggestions/", deputy.suggestion_list, name="deputy_suggestions"),
+    path("deputy/suggestions/new/", deputy.suggestion_new, name="deputy_suggestion_new"),
+    path("deputy/suggestions/<int:pk>/", deputy.suggestion_detail, name="deputy_suggestion"),
+    # The reception ledger (接待记录): deputies log receptions on their phones.
+    path("deputy/receptions/", receptions.reception_list, name="receptions"),
+    path("deputy/receptions/new/", receptions.reception_new, name="reception_new"),
+    path("deputy/receptions/<int:pk>/", receptions.reception_detail, name="reception"),
     path("api/v1/", include("suggestions.api_urls")),
 ]

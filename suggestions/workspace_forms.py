@@ -1,5 +1,6 @@
-"""Forms of the logged-in workspaces: a department's reply, return and on-the-spot
-answer, and the decision of the deputy an opinion was addressed to.
+"""Forms of the logged-in workspaces: a department's reply (to a deputy suggestion: one
+per signing deputy), return and on-the-spot answer, and the decision of the deputy an
+opinion was addressed to.
 
 The forms check the shape of the input only; the rules (who may, in which status, what
 text is acceptable) live in ``suggestions.services``, whose ``ValidationError`` is put
@@ -10,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from suggestions.models import CONTENT_MAX
+from suggestions.models import CONTENT_MAX, ResultClass, validate_not_markup
 from suggestions.services import DeputyDecision
 
 NOTE_MAX = 2000
@@ -128,3 +129,59 @@ class DeputyDecisionForm(WorkspaceForm):
             "Otherwise an optional note for the liaison office."
         ),
     )
+
+
+class DeputyReplyForm(WorkspaceForm):
+    """The lead department's answer to a formal deputy suggestion: the result class and
+    one reply to each signing deputy (the lead deputy and the confirmed co-signers),
+    who each read their own and rate it."""
+
+    action = "reply"
+
+    result_class = forms.ModelChoiceField(
+        label=_("Result class"),
+        queryset=ResultClass.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": _("Choose the result class.")},
+    )
+    internal_note = forms.CharField(
+        label=_("Internal note"),
+        max_length=NOTE_MAX,
+        required=False,
+        widget=_textarea(3),
+        help_text=_("For the liaison office and your colleagues only."),
+    )
+
+    def __init__(self, *args, signers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["result_class"].queryset = ResultClass.objects.filter(is_active=True)
+        self.signers = list(signers)
+        for index, deputy in enumerate(self.signers):
+            label = (
+                _("Reply to %(name)s, the lead deputy")
+                if index == 0
+                else _("Reply to %(name)s, co-signer")
+            )
+            self.fields[self.field_name(deputy)] = forms.CharField(
+                label=label % {"name": deputy.name},
+                max_length=CONTENT_MAX,
+                validators=[validate_not_markup],
+                widget=_textarea(5),
+                error_messages={"required": _("Write the reply to this deputy.")},
+            )
+        self.order_fields(
+            ["result_class", *(self.field_name(d) for d in self.signers), "internal_note"]
+        )
+
+    @staticmethod
+    def field_name(deputy) -> str:
+        return f"reply_{deputy.pk}"
+
+    @property
+    def reply_fields(self) -> list:
+        return [self[self.field_name(deputy)] for deputy in self.signers]
+
+    def per_deputy(self) -> dict[int, str]:
+        """Deputy id → reply text, as ``services.case_reply`` takes it."""
+        return {deputy.pk: self.cleaned_data[self.field_name(deputy)] for deputy in self.signers}

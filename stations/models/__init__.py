@@ -6,6 +6,7 @@ from stations.models.base import (  # noqa: F401
     Deputy,
     DeputyGroup,
     Duty,
+    DutySwap,
     Level,
     Membership,
     Placement,

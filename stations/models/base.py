@@ -7,9 +7,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Region
+
+
+def default_notice_days() -> int:
+    """Days ahead a reception day is announced, from LIAISON_RECEPTION_NOTICE_DAYS."""
+    return settings.LIAISON_RECEPTION_NOTICE_DAYS
+
 
 public_code_validator = RegexValidator(
     r"^[A-Z0-9]{4,12}$", _("Use 4 to 12 capital letters or digits.")
@@ -335,7 +342,7 @@ class ReceptionSchedule(models.Model):
     )
     notice_days = models.PositiveSmallIntegerField(
         _("notice days"),
-        default=3,
+        default=default_notice_days,
         help_text=_("How many days ahead the reception day is announced."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -447,7 +454,14 @@ class ReceptionDay(models.Model):
     date = models.DateField(_("date"))
     start_time = models.TimeField(_("starts at"))
     end_time = models.TimeField(_("ends at"))
-    notice_days = models.PositiveSmallIntegerField(_("notice days"), default=3)
+    notice_days = models.PositiveSmallIntegerField(
+        _("notice days"),
+        default=default_notice_days,
+        help_text=_(
+            "The deputies on duty are published this many days ahead; until then the "
+            "public page shows the day as “to be announced”."
+        ),
+    )
     is_cancelled = models.BooleanField(_("cancelled"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
     on_duty = models.ManyToManyField(
@@ -471,9 +485,22 @@ class ReceptionDay(models.Model):
     def notice_date(self) -> dt.date:
         return self.date - dt.timedelta(days=self.notice_days)
 
+    def is_announced(self, today: dt.date | None = None) -> bool:
+        """Whether the duty roster of this day is public: its notice date has come."""
+        return self.notice_date <= (today or timezone.localdate())
+
 
 class Duty(models.Model):
-    """A deputy on duty on a reception day."""
+    """A deputy on duty on a reception day.
+
+    ``source`` says who put the deputy there: the rotation may deal a rotation duty
+    again while the day is not announced; a swap or a staff decision is never moved.
+    """
+
+    class Source(models.TextChoices):
+        ROTATION = "rotation", _("Rotation")
+        SWAP = "swap", _("Swap")
+        STAFF = "staff", _("Set by staff")
 
     reception_day = models.ForeignKey(
         ReceptionDay,
@@ -484,7 +511,19 @@ class Duty(models.Model):
     deputy = models.ForeignKey(
         Deputy, verbose_name=_("deputy"), on_delete=models.CASCADE, related_name="duties"
     )
+    source = models.CharField(
+        _("source"), max_length=8, choices=Source.choices, default=Source.ROTATION
+    )
     attended = models.BooleanField(_("attended"), null=True, blank=True)
+    attendance_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("attendance recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    attendance_at = models.DateTimeField(_("attendance recorded at"), null=True, blank=True)
 
     region_path = "reception_day__station__region"
 
@@ -497,3 +536,74 @@ class Duty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deputy} · {self.reception_day}"
+
+
+class DutySwap(models.Model):
+    """A deputy on duty asks a colleague of the same station to take the day (换班)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.ACCEPTED, Status.DECLINED, Status.CANCELLED},
+        Status.ACCEPTED: set(),
+        Status.DECLINED: set(),
+        Status.CANCELLED: set(),
+    }
+
+    duty = models.ForeignKey(
+        Duty, verbose_name=_("duty"), on_delete=models.CASCADE, related_name="swaps"
+    )
+    from_deputy = models.ForeignKey(
+        Deputy,
+        verbose_name=_("asked by"),
+        on_delete=models.CASCADE,
+        related_name="swaps_asked",
+    )
+    to_deputy = models.ForeignKey(
+        Deputy,
+        verbose_name=_("asked to take the day"),
+        on_delete=models.CASCADE,
+        related_name="swaps_offered",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    region_path = "duty__reception_day__station__region"
+
+    class Meta:
+        verbose_name = _("duty swap")
+        verbose_name_plural = _("duty swaps")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open request per duty: a second one waits until the first is decided.
+            models.UniqueConstraint(
+                fields=["duty"],
+                condition=models.Q(status="requested"),
+                name="duty_swap_one_open_request",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_deputy=models.F("to_deputy")),
+                name="duty_swap_two_deputies",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_deputy} → {self.to_deputy} · {self.duty.reception_day}"
+
+    def transition(self, status: str) -> None:
+        """Move to ``status`` or raise ValidationError if that step is not allowed."""
+        if status not in self.TRANSITIONS[self.status]:
+            raise ValidationError(
+                _("This swap request is already %(status)s.")
+                % {"status": self.get_status_display()}
+            )
+        self.status = status
+        self.decided_at = timezone.now()

@@ -160,6 +160,9 @@ class Case(models.Model):
         DEPUTY = "deputy", _("Deputy suggestion")
 
     class Status(models.TextChoices):
+        # A deputy's draft and its submission to the office (deputy suggestions only).
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted to the office")
         RECEIVED = "received", _("Received")
         ASSIGNED = "assigned", _("Assigned")
         REPLIED = "replied", _("Replied")
@@ -272,6 +275,9 @@ class InvalidTransition(ValidationError):
 _S = Case.Status
 # Which status may follow which. Terminal: closed, merged, promoted, rejected.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
+    _S.DRAFT: (_S.SUBMITTED,),
+    # The office accepts (and numbers) a submitted suggestion, or returns it to draft.
+    _S.SUBMITTED: (_S.RECEIVED, _S.DRAFT),
     _S.RECEIVED: (_S.ASSIGNED, _S.ANSWERED_ON_SPOT, _S.MERGED, _S.PROMOTED, _S.REJECTED),
     _S.ASSIGNED: (
         _S.REPLIED,
@@ -409,7 +415,13 @@ class Assignment(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
-    time_limit_days = models.PositiveSmallIntegerField(_("time limit (working days)"))
+    time_limit_days = models.PositiveSmallIntegerField(
+        _("time limit (working days)"), null=True, blank=True
+    )
+    # Deputy suggestions count calendar months (Deputies Law art. 51), not working days.
+    time_limit_months = models.PositiveSmallIntegerField(
+        _("time limit (months)"), null=True, blank=True
+    )
     assigned_at = models.DateTimeField(_("assigned"), default=timezone.now)
     due_date = models.DateField(_("due date"))
     assigned_by = models.ForeignKey(
@@ -473,7 +485,19 @@ class Reply(models.Model):
     )
     public_text = models.TextField(_("reply"), validators=[MaxLengthValidator(CONTENT_MAX)])
     internal_note = models.TextField(_("internal note"), blank=True)
+    addressee = models.ForeignKey(
+        "stations.Deputy",
+        verbose_name=_("to deputy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("A deputy suggestion gets one reply per signing deputy."),
+    )
     result_class = models.CharField(_("result class"), max_length=10, blank=True)
+    # The due date in force when the reply was written: on-time rates are counted
+    # against it, since re-handling later moves the item's due date.
+    due_date = models.DateField(_("due date then"), null=True, blank=True)
     created_at = models.DateTimeField(_("replied"), default=timezone.now)
 
     region_path = "case__region"
@@ -508,6 +532,15 @@ class FollowUp(models.Model):
     rating = models.CharField(_("rating"), max_length=12, choices=Rating.choices)
     method = models.CharField(_("method"), max_length=8, choices=Method.choices)
     comment = models.TextField(_("comment"), blank=True, validators=[MaxLengthValidator(500)])
+    rater = models.ForeignKey(
+        "stations.Deputy",
+        verbose_name=_("rated by deputy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Each signing deputy rates a deputy suggestion's reply."),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -526,7 +559,11 @@ class FollowUp(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             # One rating per reply round: a second click on the link changes nothing.
-            models.UniqueConstraint(fields=["case", "round"], name="follow_up_once_per_round"),
+            models.UniqueConstraint(
+                fields=["case", "round", "rater"],
+                name="follow_up_once_per_round",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -552,6 +589,7 @@ class Event(models.Model):
         ASSIGNED = "assigned", _("Assigned")
         REASSIGNED = "reassigned", _("Re-assigned")
         RETURNED = "returned", _("Returned by the department")
+        SENT_BACK = "sent_back", _("Returned to the deputy for changes")
         REMINDED = "reminded", _("Reminder sent")
         OVERDUE = "overdue", _("Overdue notice sent")
         REPLIED = "replied", _("Replied")

@@ -1,5 +1,8 @@
 """Workspaces: department handlers' items, and opinions addressed to a deputy.
 
+A formal deputy suggestion reaches a department like any other item; its lead
+department answers with a result class and one reply to each signing deputy.
+
 Handlers and deputies have no admin access: these pages are their whole interface,
 and most of them open it on a phone. Every write goes through ``suggestions.services``;
 every read through ``suggestions.selectors``, so the lists run a fixed number of queries.
@@ -28,11 +31,20 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from liaison.models import User
 from suggestions import selectors, services
-from suggestions.models import TRANSITIONS, Assignment, Case, Department, Suggestion
+from suggestions.models import (
+    TRANSITIONS,
+    Assignment,
+    Case,
+    Department,
+    DeputySuggestion,
+    Reply,
+    Suggestion,
+)
 from suggestions.services import DeputyDecision
 from suggestions.workspace_forms import (
     AnswerOnSpotForm,
     DeputyDecisionForm,
+    DeputyReplyForm,
     ReplyForm,
     ReturnForm,
     WorkspaceForm,
@@ -91,10 +103,14 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(len(name) - 1, 1)
 
 
-def _reference(case: Case) -> str:
-    """The item number. Never the tracking code: with the phone's tail it is the
-    constituent's credential for tracking and rating, and handlers must not rate
-    their own replies."""
+def _reference(case: Case, deputy_suggestion: DeputySuggestion | None = None) -> str:
+    """The item number, or a deputy suggestion's office number (2026-015). Never the
+    tracking code: with the phone's tail it is the constituent's credential for
+    tracking and rating, and handlers must not rate their own replies."""
+    if case.kind == Case.Kind.DEPUTY:
+        child = deputy_suggestion or getattr(case, "deputysuggestion", None)
+        if child is not None and child.number:
+            return f"{child.year}-{child.number}"
     return f"#{case.pk}"
 
 
@@ -123,7 +139,7 @@ def department_list(request):
     departments = _handler_departments(request.user)
     sort = "-due" if request.GET.get("sort") == "-due" else "due"
     assignments = selectors.department_assignments(user=request.user, sort=sort).select_related(
-        "case__suggestion"
+        "case__suggestion", "case__deputysuggestion"
     )
     today = timezone.localdate()
     counts = assignments.order_by().aggregate(
@@ -161,8 +177,20 @@ DEPARTMENT_FORMS: dict[str, type[WorkspaceForm]] = {
 }
 
 
-def _department_act(action: str, *, case: Case, department: Department, user, data) -> str:
+def _department_act(action: str, *, case: Case, department: Department, user, form) -> str:
     """Run one handling service; returns the success message."""
+    data = form.cleaned_data
+    if isinstance(form, DeputyReplyForm):
+        services.case_reply(
+            case=case,
+            department=department,
+            author=user,
+            public_text="",
+            internal_note=data["internal_note"],
+            result_class=data["result_class"],
+            per_deputy=form.per_deputy(),
+        )
+        return _("Your replies to the deputies have been saved.")
     if action == ReplyForm.action:
         services.case_reply(
             case=case,
@@ -205,13 +233,31 @@ def department_item(request, case_id: int):
         raise Http404
     held = _held_assignment(case, departments)
     is_lead = held is not None and held.role == Assignment.Role.LEAD
+    deputy_suggestion, signers = None, []
+    if case.kind == Case.Kind.DEPUTY:
+        deputy_suggestion = (
+            DeputySuggestion.objects.select_related("author", "congress").filter(pk=case.pk).first()
+        )
+        signers = services.deputy_suggestion_signers(case)
+    # The lead's answer to a deputy suggestion: a result class and a reply per signer.
+    deputy_reply = deputy_suggestion is not None and is_lead
+
+    def reply_form(data=None) -> WorkspaceForm:
+        if deputy_reply:
+            return DeputyReplyForm(data, signers=signers)
+        return ReplyForm(data, co_handler=not is_lead)
+
     forms: dict[str, WorkspaceForm] = {}
     if held is not None and case.status in Case.HANDLING_STATUSES:
-        forms[ReplyForm.action] = ReplyForm(co_handler=not is_lead)
+        forms[ReplyForm.action] = reply_form()
         forms[ReturnForm.action] = ReturnForm()
         # Only the lead may close the matter by an answer on the spot; a co-handler's
-        # word is an opinion for the lead.
-        if is_lead and Case.Status.ANSWERED_ON_SPOT in TRANSITIONS[case.status]:
+        # word is an opinion for the lead. A deputy suggestion is answered in writing.
+        if (
+            is_lead
+            and deputy_suggestion is None
+            and Case.Status.ANSWERED_ON_SPOT in TRANSITIONS[case.status]
+        ):
             forms[AnswerOnSpotForm.action] = AnswerOnSpotForm()
 
     if request.method == "POST":
@@ -221,8 +267,10 @@ def department_item(request, case_id: int):
         if action not in forms:
             messages.error(request, _("This item is no longer waiting for your department."))
             return redirect("suggestions:work_item", case_id=case.pk)
-        options = {"co_handler": not is_lead} if action == ReplyForm.action else {}
-        form = DEPARTMENT_FORMS[action](request.POST, **options)
+        if action == ReplyForm.action:
+            form = reply_form(request.POST)
+        else:
+            form = DEPARTMENT_FORMS[action](request.POST)
         forms[action] = form
         if form.is_valid():
             try:
@@ -231,7 +279,7 @@ def department_item(request, case_id: int):
                     case=case,
                     department=held.department,
                     user=request.user,
-                    data=form.cleaned_data,
+                    form=form,
                 )
             except ValidationError as error:
                 form.add_service_error(error)
@@ -244,8 +292,14 @@ def department_item(request, case_id: int):
         .prefetch_related("photos")
         .filter(pk=case.pk)
         .first()
+        if case.kind == Case.Kind.CONSTITUENT
+        else None
     )
     today = timezone.localdate()
+    replies = case.replies.all()
+    if deputy_suggestion is not None:
+        # One reply per signing deputy: name whom each one is to.
+        replies = Reply.objects.filter(case=case).select_related("department", "addressee")
     return render(
         request,
         "suggestions/workspace/department_item.html",
@@ -254,13 +308,17 @@ def department_item(request, case_id: int):
             "suggestion": suggestion,
             # The tracking code plus the phone tail is the constituent's credential for
             # tracking and rating: handlers get the item number instead.
-            "reference": f"#{case.pk}",
+            "reference": _reference(case, deputy_suggestion),
+            # Deputies are public figures: their names, never their phones.
+            "deputy_suggestion": deputy_suggestion,
+            "cosigner_names": [deputy.name for deputy in signers[1:]],
+            "deputy_reply": deputy_reply,
             "masked_name": mask_name(suggestion.name) if suggestion else "",
             "held": held,
             "deadline": deadline_state(held.due_date if held else None, today),
             "assignments": case.assignments.all(),
             "events": case.events.all(),
-            "replies": case.replies.all(),
+            "replies": replies,
             "reply_form": forms.get(ReplyForm.action),
             "return_form": forms.get(ReturnForm.action),
             "spot_form": forms.get(AnswerOnSpotForm.action),

@@ -179,7 +179,7 @@ def test_a_department_handler_signs_in_on_the_site_and_lands_in_the_workspace(
 
 def test_a_deputy_lands_on_the_opinions_addressed_to_them(client, deputy_user):
     client.force_login(deputy_user)
-    assert client.get(reverse("start"))["Location"] == reverse("suggestions:deputy_items")
+    assert client.get(reverse("start"))["Location"] == reverse("suggestions:deputy_home")
 
 
 def test_office_staff_land_in_the_admin(client, county_clerk):

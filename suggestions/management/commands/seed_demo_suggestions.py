@@ -102,9 +102,11 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("seed_demo_suggestions runs only with DEBUG=1 or with --force.")
         with transaction.atomic():
+            self._points()
             categories = self._categories()
             self._departments(categories)
             opinions = self._opinions(categories)
+            self._deputy_suggestion(categories)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo suggestions: {len(categories)} categories, "
@@ -112,6 +114,66 @@ class Command(BaseCommand):
                 f"routing rules, {opinions} new opinions."
             )
         )
+
+    def _points(self) -> None:
+        """The provincial points rules and grade bands of seed 000/003 (履职积分): a
+        reception 5 points, a suggestion 3, an absence −1; 80/60 of 100."""
+        from stations.models import GradeBand, PointRule
+
+        province = Region.objects.filter(code="430000000000").first()
+        if province is None:
+            return
+        start = dt.date(timezone.localdate().year, 1, 1)
+        for kind, points, cap in (
+            ("duty_attended", 5, 40),
+            ("duty_missed", -1, None),
+            ("reception_logged", 5, 40),
+            ("suggestion_submitted", 3, 30),
+            ("ballot_cast", 2, 10),
+            ("claim_activity", 2, 20),
+        ):
+            PointRule.objects.get_or_create(
+                region=province,
+                kind=kind,
+                valid_from=start,
+                defaults={"points": points, "cap_per_period": cap},
+            )
+        for label, minimum in (("优秀", 80), ("合格", 60), ("不合格", None)):
+            GradeBand.objects.get_or_create(
+                region=province, label=label, defaults={"min_score": minimum}
+            )
+
+    def _deputy_suggestion(self, categories: dict[str, Category]) -> None:
+        """The demo deputy's suggestion on the road the constituents wrote about,
+        accepted, numbered and with the county transport bureau."""
+        from suggestions import deputy_suggestions
+        from suggestions.models import DeputySuggestion
+
+        deputy_user = User.objects.filter(username="deputy_demo").first()
+        office = User.objects.filter(username="hengyangxian_clerk").first()
+        deputy = getattr(deputy_user, "deputy", None)
+        if deputy is None or office is None:
+            return
+        if DeputySuggestion.objects.filter(author=deputy).exists():
+            return
+        membership = deputy.memberships.select_related("congress").first()
+        if membership is None or membership.congress.region_id is None:
+            return
+        suggestion = deputy_suggestions.deputy_suggestion_draft(
+            user=deputy_user,
+            congress=membership.congress,
+            title="关于将黄高线西渡段纳入年度公路养护计划的建议",
+            content=(
+                "黄高线西渡段路面坑洼积水，群众多次通过联络站反映。建议县交通运输局"
+                "将该路段纳入年度养护计划，雨季前完成修补，并完善排水设施。"
+            ),
+            category=categories["roads"],
+        )
+        deputy_suggestions.deputy_suggestion_submit(suggestion=suggestion, user=deputy_user)
+        deputy_suggestions.deputy_suggestion_accept(suggestion=suggestion, user=office)
+        bureau = Department.objects.filter(name="衡阳县交通运输局").first()
+        if bureau is not None:
+            services.case_assign(case=suggestion, lead=bureau, actor=office)
 
     def _categories(self) -> dict[str, Category]:
         categories = {}
