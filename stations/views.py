@@ -127,9 +127,10 @@ EVIDENCE_CONTENT_TYPES = {
 
 def _own_deputy(request, perm: str = "stations.view_own_duties") -> Deputy:
     """The signed-in deputy; 403 for any other account."""
-    if not request.user.has_perm(perm):
+    deputy = getattr(request.user, "deputy", None)
+    if deputy is None or not request.user.has_perm(perm):
         raise PermissionDenied
-    return request.user.deputy
+    return deputy
 
 
 def _year_or_404(year: int) -> int:

@@ -171,6 +171,9 @@ def cosigner_respond(*, suggestion: DeputySuggestion, user: User, confirm: bool)
     """An invited deputy confirms or declines; possible until the office accepts it."""
     deputy = _deputy_of(user)
     with transaction.atomic():
+        # Lock the suggestion first, as acceptance does: signatures close atomically
+        # with the office's acceptance, so the signers cannot change afterwards.
+        suggestion = DeputySuggestion.objects.select_for_update().get(pk=suggestion.pk)
         cosigner = (
             CoSigner.objects.select_for_update()
             .filter(suggestion=suggestion, deputy=deputy)
@@ -201,14 +204,14 @@ def deputy_suggestion_submit(*, suggestion: DeputySuggestion, user: User) -> Non
             subject=_("Deputy suggestion to review: %(title)s") % {"title": locked.title},
             key=f"case:{locked.pk}:submitted:{locked.submitted_at:%Y%m%d%H%M%S}",
         )
-        _award_points(locked)
 
 
 def _award_points(suggestion: DeputySuggestion) -> None:
-    """A submitted suggestion earns its signers performance points, once."""
+    """An accepted suggestion earns each signer performance points, once. Awarded at
+    acceptance, where signatures close, so late co-signers count and decliners do not."""
     from stations import points
 
-    occurred_on = timezone.localdate()
+    occurred_on = timezone.localtime(suggestion.submitted_at or timezone.now()).date()
     for deputy in services.deputy_suggestion_signers(suggestion):
         points.points_award(
             deputy=deputy,
@@ -242,6 +245,7 @@ def deputy_suggestion_accept(*, suggestion: DeputySuggestion, user: User) -> str
             actor=user,
             public_text=_("Accepted as No. %(number)s.") % {"number": f"{year}-{locked.number}"},
         )
+        _award_points(locked)
         _tell_author(
             locked,
             _("Accepted as No. %(number)s: %(title)s")
@@ -291,7 +295,11 @@ def deputy_suggestion_set_wide_ranging(
         locked.wide_ranging = True
         locked.wide_ranging_reason = reason[:200]
         locked.save(update_fields=["wide_ranging", "wide_ranging_reason"])
-        for assignment in locked.assignments.filter(status=Assignment.Status.ACTIVE):
+        # Re-handling after an unsatisfied rating keeps its own limit (2 months): only
+        # the first handling's statutory limit grows to 6 months.
+        first_handling = locked.reopen_count == 0 and locked.status in (S.RECEIVED, S.ASSIGNED)
+        running = locked.assignments.filter(status=Assignment.Status.ACTIVE)
+        for assignment in running if first_handling else running.none():
             start = timezone.localtime(assignment.assigned_at).date()
             assignment.due_date = services.add_months(start, 6)
             assignment.time_limit_months = 6

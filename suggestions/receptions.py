@@ -385,7 +385,20 @@ def reception_correct(
         reception.visitors = visitors
         reception.summary = _plain(summary)
         reception.save(update_fields=["visitors", "summary"])
+        before = set(reception.deputies.values_list("pk", flat=True))
         reception.deputies.set(deputies)
+        # The points follow the corrected list: one entry per deputy present, once.
+        for deputy_id in before - {deputy.pk for deputy in deputies}:
+            points.points_revoke(source_key=f"reception:{reception.pk}:{deputy_id}")
+        for deputy in deputies:
+            if deputy.pk not in before:
+                points.points_award(
+                    deputy=deputy,
+                    kind="reception_logged",
+                    occurred_on=reception.date,
+                    source_key=f"reception:{reception.pk}:{deputy.pk}",
+                    description=reception.station.name,
+                )
     return reception
 
 

@@ -98,3 +98,14 @@ def make_rule(
     return RoutingRule.objects.create(
         region=region, department=department, category=category, time_limit_days=days
     )
+
+
+def make_rule_for_points(region: Region, kind: str, points: int, **extra):
+    """A points rule in force since 2000 for ``region`` (performance points)."""
+    import datetime as dt
+
+    from stations.models import PointRule
+
+    return PointRule.objects.create(
+        region=region, kind=kind, points=points, valid_from=dt.date(2000, 1, 1), **extra
+    )

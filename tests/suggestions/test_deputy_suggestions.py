@@ -280,3 +280,36 @@ def test_not_rated_signers_are_recorded_as_not_rated(
         "not_rated",
         "satisfied",
     ]
+
+
+def test_points_go_to_every_signer_when_the_office_accepts(
+    draft, deputy_user, eve, county_clerk, author
+):
+    from stations.models import PointEntry
+    from tests.factories import make_rule_for_points
+
+    make_rule_for_points(author.region, "suggestion_submitted", 3)
+    ds.deputy_suggestion_invite(suggestion=draft, user=deputy_user, deputies=[eve])
+    ds.deputy_suggestion_submit(suggestion=draft, user=deputy_user)
+    assert not PointEntry.objects.exists()  # signatures are still open
+    ds.cosigner_respond(suggestion=draft, user=eve.user, confirm=True)  # a late co-signer
+    ds.deputy_suggestion_accept(suggestion=draft, user=county_clerk)
+    earned = set(PointEntry.objects.values_list("deputy", flat=True))
+    assert earned == {author.pk, eve.pk}
+    with pytest.raises(ValidationError):  # signatures closed with the acceptance
+        ds.cosigner_respond(suggestion=draft, user=eve.user, confirm=False)
+
+
+def test_six_months_does_not_replace_the_re_handling_limit(
+    accepted, transport_bureau, county_clerk, classes, author, eve
+):
+    with at("2027-01-31"):
+        services.case_assign(case=accepted, lead=transport_bureau, actor=county_clerk)
+        reply_to_all(accepted, transport_bureau, classes["C"])
+    with at("2027-03-01"):
+        services.case_rate(case=accepted, rating="unsatisfied", rater=author)
+    with at("2027-03-02"):
+        ds.deputy_suggestion_set_wide_ranging(
+            suggestion=accepted, user=county_clerk, reason="涉及多部门"
+        )
+    assert Assignment.objects.get(case=accepted).due_date == dt.date(2027, 5, 1)

@@ -845,3 +845,20 @@ def test_deputies_and_handlers_cannot_reach_the_ledger_admin(deputy_user, depart
         response = client_for(user).get(reverse(ADMIN_LIST))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_each_deputy_present_earns_the_reception_points_once_and_corrections_follow(
+    log, addressed_deputy, wang, county_clerk, xidu
+):
+    from stations.models import PointEntry
+    from tests.factories import make_rule_for_points
+
+    make_rule_for_points(xidu, "reception_logged", 5)
+    reception = log()
+    earned = dict(PointEntry.objects.values_list("deputy", "points"))
+    assert earned == {addressed_deputy.pk: 5, wang.pk: 5}
+    # The office finds Wang was not there after all.
+    receptions.reception_correct(
+        reception=reception, deputies=[addressed_deputy], visitors=5, summary="", user=county_clerk
+    )
+    assert list(PointEntry.objects.values_list("deputy", flat=True)) == [addressed_deputy.pk]
