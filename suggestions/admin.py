@@ -538,8 +538,82 @@ class RevealForm(forms.Form):
 # --- Constituents' opinions -----------------------------------------------------------
 
 
+class ServiceActionsMixin:
+    """Admin actions that call a service per item, with an intermediate form page.
+
+    A refused item is reported with its reason and the others still go through; the
+    page returns to where the action started (an item's page or the changelist).
+    """
+
+    action_template = "admin/suggestions/suggestion/action_form.html"
+
+    def _next_url(self, request) -> str | None:
+        url = request.POST.get("_next", "")
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return url
+        return None
+
+    def _finish(self, request):
+        """Back to where the action started: the item's page or the changelist."""
+        url = self._next_url(request)
+        return HttpResponseRedirect(url) if url else None
+
+    def _too_many(self, request, items) -> bool:
+        if len(items) > MAX_BULK_ITEMS:
+            self.message_user(
+                request,
+                gettext("Select at most %(count)s items at a time.") % {"count": MAX_BULK_ITEMS},
+                messages.WARNING,
+            )
+            return True
+        return False
+
+    def _label(self, item) -> str:
+        """How a message names an item."""
+        return item.tracking_code
+
+    def _each(self, request, items, operation, done_message: str) -> list:
+        """Run ``operation`` on every item; a refused item is reported, the rest go on.
+        Returns what the operation returned for the items it was done for."""
+        done = []
+        for item in items:
+            try:
+                result = operation(item)
+            except ValidationError as exc:
+                self.message_user(
+                    request,
+                    gettext("%(code)s: %(error)s")
+                    % {"code": self._label(item), "error": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
+            else:
+                done.append(result)
+        if done:
+            self.message_user(request, done_message % {"count": len(done)}, messages.SUCCESS)
+        return done
+
+    def _intermediate(self, request, *, action, items, form, title, submit_label, intro=""):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "intro": intro,
+            "items": items,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "submit_label": submit_label,
+            "next": self._next_url(request),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.action_template, context)
+
+
 @admin.register(Suggestion)
-class SuggestionAdmin(ExportMixin, ScopedAdmin):
+class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
     resource_classes = [SuggestionLedgerResource]
     export_formats = [XLSX]
     export_form_class = ExportForm  # the ledger has fixed columns
@@ -819,65 +893,6 @@ class SuggestionAdmin(ExportMixin, ScopedAdmin):
         return TemplateResponse(request, "admin/suggestions/suggestion/reveal_phone.html", context)
 
     # -- Actions: each calls a service per item and reports what failed and why
-
-    def _next_url(self, request) -> str | None:
-        url = request.POST.get("_next", "")
-        if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return url
-        return None
-
-    def _finish(self, request):
-        """Back to where the action started: the item's page or the changelist."""
-        url = self._next_url(request)
-        return HttpResponseRedirect(url) if url else None
-
-    def _too_many(self, request, items) -> bool:
-        if len(items) > MAX_BULK_ITEMS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)s items at a time.") % {"count": MAX_BULK_ITEMS},
-                messages.WARNING,
-            )
-            return True
-        return False
-
-    def _each(self, request, items, operation, done_message: str) -> int:
-        """Run ``operation`` on every item; a refused item is reported, the rest go on."""
-        done = 0
-        for item in items:
-            try:
-                operation(item)
-            except ValidationError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(code)s: %(error)s")
-                    % {"code": item.tracking_code, "error": " ".join(exc.messages)},
-                    messages.ERROR,
-                )
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
-        return done
-
-    def _intermediate(self, request, *, action, items, form, title, submit_label, intro=""):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "items": items,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "submit_label": submit_label,
-            "next": self._next_url(request),
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/suggestions/suggestion/action_form.html", context)
 
     @admin.action(description=_("Assign or re-assign…"), permissions=["change"])
     def assign_cases(self, request, queryset):

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -37,12 +36,12 @@ from stations.models import Congress
 from suggestions import deputy_suggestions as ds
 from suggestions import services
 from suggestions.admin import (
-    MAX_BULK_ITEMS,
     DepartmentChoiceField,
     DepartmentsChoiceField,
     EventInline,
     OverdueFilter,
     RecordInline,
+    ServiceActionsMixin,
 )
 from suggestions.models import (
     Assignment,
@@ -372,7 +371,8 @@ def report_xlsx(report: dict) -> bytes:
 
 
 @admin.register(DeputySuggestion)
-class DeputySuggestionAdmin(ScopedAdmin):
+class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
+    action_template = "admin/suggestions/deputysuggestion/action_form.html"
     list_display = [
         "number_display",
         "title",
@@ -634,71 +634,12 @@ class DeputySuggestionAdmin(ScopedAdmin):
 
     # -- Actions: each calls a service per item and reports what failed and why
 
-    def _next_url(self, request) -> str | None:
-        url = request.POST.get("_next", "")
-        if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return url
-        return None
-
-    def _finish(self, request):
-        """Back to where the action started: the item's page or the changelist."""
-        url = self._next_url(request)
-        return HttpResponseRedirect(url) if url else None
-
-    def _too_many(self, request, items) -> bool:
-        if len(items) > MAX_BULK_ITEMS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)s items at a time.") % {"count": MAX_BULK_ITEMS},
-                messages.WARNING,
-            )
-            return True
-        return False
-
-    def _each(self, request, items, operation, done_message: str) -> list:
-        """Run ``operation`` on every item; a refused item is reported, the rest go on.
-        Returns what the operation returned for the items it was done for."""
-        done = []
-        for item in items:
-            try:
-                result = operation(item)
-            except ValidationError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(code)s: %(error)s")
-                    % {"code": label_of(item), "error": " ".join(exc.messages)},
-                    messages.ERROR,
-                )
-            else:
-                done.append(result)
-        if done:
-            self.message_user(request, done_message % {"count": len(done)}, messages.SUCCESS)
-        return done
+    def _label(self, item) -> str:
+        return label_of(item)
 
     def _items(self, request, queryset) -> list[DeputySuggestion] | None:
         items = list(queryset.select_related("author", "congress", "region"))
         return None if self._too_many(request, items) else items
-
-    def _intermediate(self, request, *, action, items, form, title, submit_label, intro=""):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "items": items,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "submit_label": submit_label,
-            "next": self._next_url(request),
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
-            request, "admin/suggestions/deputysuggestion/action_form.html", context
-        )
 
     @admin.action(description=_("Accept and number…"), permissions=["change"])
     def accept_suggestions(self, request, queryset):
