@@ -570,6 +570,14 @@ class ServiceActionsMixin:
             return True
         return False
 
+    def _departments_serving(self, request, items):
+        """Departments that may take every selected item: active, in the user's
+        jurisdiction, and of the items' region or a region above it."""
+        common = set.intersection(*(set(regions.ancestors_of(s.region_id)) for s in items))
+        return scoping.scope(
+            Department.objects.filter(is_active=True, region_id__in=common), request.user
+        ).select_related("region")
+
     def _label(self, item) -> str:
         """How a message names an item."""
         return item.tracking_code
@@ -899,12 +907,7 @@ class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
         items = list(queryset.select_related("category", "region"))
         if self._too_many(request, items):
             return self._finish(request)
-        # Departments that may take every selected item: active, in the user's
-        # jurisdiction, and of the items' region or a region above it.
-        common = set.intersection(*(set(regions.ancestors_of(s.region_id)) for s in items))
-        departments = scoping.scope(
-            Department.objects.filter(is_active=True, region_id__in=common), request.user
-        ).select_related("region")
+        departments = self._departments_serving(request, items)
         if not departments.exists():
             self.message_user(
                 request,

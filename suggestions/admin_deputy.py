@@ -30,14 +30,13 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from liaison import regions, scoping
+from liaison import scoping
 from liaison.admin import ScopedAdmin, ScopedInline
 from stations.models import Congress
 from suggestions import deputy_suggestions as ds
 from suggestions import services
 from suggestions.admin import (
-    DepartmentChoiceField,
-    DepartmentsChoiceField,
+    AssignForm,
     EventInline,
     OverdueFilter,
     RecordInline,
@@ -47,7 +46,6 @@ from suggestions.models import (
     Assignment,
     Case,
     CoSigner,
-    Department,
     DeputySuggestion,
     FollowUp,
     Reply,
@@ -192,14 +190,11 @@ class ReturnForm(forms.Form):
     )
 
 
-class DeputyAssignForm(forms.Form):
-    lead = DepartmentChoiceField(label=_("Lead department"), queryset=Department.objects.none())
-    co_handlers = DepartmentsChoiceField(
-        label=_("Co-handling departments"),
-        queryset=Department.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+class DeputyAssignForm(AssignForm):
+    """The opinions' assign form without a time limit: deputy suggestions are due by
+    calendar months (Deputies Law art. 51), which the service computes."""
+
+    time_limit_days = None
     reason = forms.CharField(
         label=_("Note"),
         required=False,
@@ -207,18 +202,6 @@ class DeputyAssignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For the office and the departments; the deputies do not see it."),
     )
-
-    def __init__(self, *args, departments, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = departments
-        self.fields["co_handlers"].queryset = departments
-
-    def clean(self):
-        cleaned = super().clean()
-        lead, co_handlers = cleaned.get("lead"), cleaned.get("co_handlers") or []
-        if lead is not None and lead in co_handlers:
-            self.add_error("co_handlers", _("The lead department cannot also be a co-handler."))
-        return cleaned
 
 
 class WideRangingForm(forms.Form):
@@ -709,12 +692,7 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
         items = self._items(request, queryset)
         if items is None:
             return self._finish(request)
-        # Departments that may take every selected item: active, in the user's
-        # jurisdiction, and of the items' region or a region above it.
-        common = set.intersection(*(set(regions.ancestors_of(s.region_id)) for s in items))
-        departments = scoping.scope(
-            Department.objects.filter(is_active=True, region_id__in=common), request.user
-        ).select_related("region")
+        departments = self._departments_serving(request, items)
         if not departments.exists():
             self.message_user(
                 request,
