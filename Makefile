@@ -26,6 +26,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_suggestions
+	$(PY) manage.py seed_demo_ballots
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Liaison: http://127.0.0.1:$(PORT)/  admin: http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops all)"
 	PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.dev --no-prefix start

@@ -7,8 +7,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from liaison import sms
-from liaison.models import Notification
+from liaison import regions, sms
+from liaison.models import Notification, User
 from liaison.outbox import outbox_enqueue
 
 
@@ -134,3 +134,23 @@ def notifications_retry_stale(*, older_than: dt.timedelta = dt.timedelta(minutes
             )
         count += 1
     return count
+
+
+def office_users_for(region_code: str, *, all_local: bool = False) -> list[User]:
+    """The office staff who look after a region: the nearest office up the chain.
+
+    With ``all_local``, every township and county office on the chain instead (both
+    follow a constituent's opinion), falling back to the nearest office above.
+    """
+    chain = regions.ancestors_of(region_code)
+    staff = list(User.objects.filter(role=User.Role.OFFICE, is_active=True, region_id__in=chain))
+    if all_local:
+        local = [
+            u for u in staff if regions.level_of(u.region_id) in ("county", "township", "village")
+        ]
+        if local:
+            return local
+    if not staff:
+        return []
+    nearest = min(chain.index(user.region_id) for user in staff)
+    return [user for user in staff if chain.index(user.region_id) == nearest]

@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The evening before a reception day, each deputy on duty gets an inbox message and
     # an SMS; once per duty and day, however often the task runs.
+    # Livelihood projects: overdue milestones are chased once a day, after the office
+    # opens (each milestone and due date once, by the notification's dedupe key).
+    "votes-remind-milestones": {
+        "task": "votes.tasks.remind_overdue_milestones",
+        "schedule": crontab(hour=8, minute=50),
+    },
     "stations-remind-duties": {
         "task": "stations.tasks.remind_duties",
         "schedule": crontab(hour=18, minute=0),
@@ -361,5 +367,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Abuse limits for the public form and tracking (per client address).
 LIAISON_SUBMIT_RATE = os.environ.get("LIAISON_SUBMIT_RATE", "10/h")
 LIAISON_TRACK_RATE = os.environ.get("LIAISON_TRACK_RATE", "30/h")
+# Project proposals from the public form (per client address), and API token requests
+# (per address: a password guesser gets few tries).
+LIAISON_PROPOSAL_RATE = os.environ.get("LIAISON_PROPOSAL_RATE", "10/h")
+LIAISON_TOKEN_RATE = os.environ.get("LIAISON_TOKEN_RATE", "20/h")
 
 ADMIN_SITE_HEADER = _("People's Congress Deputy Liaison Station Platform")

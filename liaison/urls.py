@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from liaison import views
+from liaison import api, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -19,6 +19,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/start/", views.start, name="start"),
     path("inbox/", views.inbox, name="inbox"),
+    path("api/v1/auth/token/", api.TokenObtainView.as_view(), name="api_token"),
+    path("api/v1/", include("votes.api_urls")),
+    path("", include("votes.urls")),
     path("", include("suggestions.urls")),
     path("", include("stations.urls")),
 ]

@@ -23,8 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from liaison import regions, scoping
-from liaison.models import Notification, User
-from liaison.notifications import notification_create
+from liaison.models import Notification
+from liaison.notifications import notification_create, office_users_for
 from liaison.rules import is_office
 from stations.models import Deputy, Duty, Membership, Placement
 from stations.models.points import GradeBand, PointEntry, PointKind, PointRule
@@ -251,17 +251,6 @@ def evidence_clean(upload) -> ContentFile:
     except Exception as exc:
         raise ValidationError(_("This image cannot be read.")) from exc
     return ContentFile(buffer.getvalue(), name=f"evidence.{EVIDENCE_IMAGE_FORMATS[image_format]}")
-
-
-def office_users_for(region_code: str) -> list[User]:
-    """The office staff nearest above a region: its own office, or failing that the
-    nearest office up the chain."""
-    chain = regions.ancestors_of(region_code)
-    staff = list(User.objects.filter(role=User.Role.OFFICE, is_active=True, region_id__in=chain))
-    if not staff:
-        return []
-    nearest = min(chain.index(user.region_id) for user in staff)
-    return [user for user in staff if chain.index(user.region_id) == nearest]
 
 
 def points_claim(

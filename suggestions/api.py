@@ -24,7 +24,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from suggestions import ratelimit, selectors, services
+from liaison import ratelimit
+from suggestions import selectors, services
 from suggestions.models import Suggestion
 from suggestions.serializers import (
     CategorySerializer,
@@ -43,7 +44,7 @@ IDEMPOTENCY_KEY_MAX = 64
 
 
 class _PublicRateThrottle(BaseThrottle):
-    """A per-address limit shared with the web pages (``suggestions.ratelimit``).
+    """A per-address limit shared with the web pages (``liaison.ratelimit``).
 
     The same counter, the same client key (REMOTE_ADDR, or the address the nearest
     proxy saw when ``NUM_PROXIES`` is set; an IPv6 /64 counts as one client) and the

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liaison import regions, workdays
 from liaison.models import Notification, User
-from liaison.notifications import absolute_link, notification_create
+from liaison.notifications import absolute_link, notification_create, office_users_for
 from liaison.outbox import outbox_enqueue
 from suggestions.models import (
     CONTENT_MAX,
@@ -1414,23 +1414,9 @@ def _notify_department(department: Department, *, kind, subject, case, key) -> i
     return sent
 
 
-def office_users_for(region_code: str):
-    """The office staff who look after a region: its township and county offices, or
-    failing those the nearest office above."""
-    chain = regions.ancestors_of(region_code)
-    staff = list(User.objects.filter(role=User.Role.OFFICE, is_active=True, region_id__in=chain))
-    local = [u for u in staff if regions.level_of(u.region_id) in ("county", "township", "village")]
-    if local:
-        return local
-    if not staff:
-        return []
-    nearest = min(chain.index(u.region_id) for u in staff)
-    return [u for u in staff if chain.index(u.region_id) == nearest]
-
-
 def _notify_office(case: Case, *, kind, subject, key) -> int:
     sent = 0
-    for user in office_users_for(case.region_id):
+    for user in office_users_for(case.region_id, all_local=True):
         sent += bool(
             notification_create(
                 channel=Notification.Channel.INBOX,

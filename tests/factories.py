@@ -109,3 +109,46 @@ def make_rule_for_points(region: Region, kind: str, points: int, **extra):
     return PointRule.objects.create(
         region=region, kind=kind, points=points, valid_from=dt.date(2000, 1, 1), **extra
     )
+
+
+# --- Votes ----------------------------------------------------------------------------
+
+
+def make_cycle(congress: Congress, *, places: int = 3, candidates: int = 4, **extra):
+    """A ballot cycle of ``congress`` for 2027 with ``candidates`` candidates, at the
+    candidates-published phase (ready to open voting)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from votes.models import BallotCycle, Candidate, Phase
+
+    extra.setdefault("phase", Phase.CANDIDATES)
+    cycle = BallotCycle.objects.create(
+        congress=congress,
+        year=extra.pop("year", 2027),
+        title=extra.pop("title", f"{congress.name}2027年民生实事项目票决"),
+        places=places,
+        **extra,
+    )
+    for number in range(1, candidates + 1):
+        Candidate.objects.create(
+            cycle=cycle,
+            number=number,
+            title=f"候选项目{number}",
+            description=f"第{number}个候选项目的说明。",
+            investment=Decimal("100.00") * number,
+            responsible_unit="县交通运输局",
+            planned_completion=dt.date(2027, 12, 31),
+        )
+    return cycle
+
+
+def make_voters(congress: Congress, count: int, *, prefix: str = "voter") -> list[Deputy]:
+    """``count`` active deputies of ``congress``, each with a deputy account."""
+    deputies = []
+    for index in range(count):
+        user = make_user(f"{prefix}{index:03d}", role="deputy")
+        deputy = DeputyFactory(region=congress.region, user=user)
+        seat(deputy, congress)
+        deputies.append(deputy)
+    return deputies

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from liaison import ratelimit
 from stations import qr
 from stations.models import Deputy, Placement, Station
-from suggestions import ratelimit, selectors, services
+from suggestions import selectors, services
 from suggestions.forms import RateForm, SubmitForm, TrackForm, new_submission_key
 from suggestions.models import Case, FollowUp, Suggestion
 

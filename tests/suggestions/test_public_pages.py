@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from liaison import ratelimit
 from liaison.models import Notification
-from suggestions import ratelimit, services
+from suggestions import services
 from suggestions.models import Event, FollowUp, Photo, Suggestion
 from suggestions.views.public import RECEIPT_SESSION_KEY
 from tests.factories import StationFactory, make_category, place

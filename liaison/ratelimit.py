@@ -2,7 +2,7 @@
 
 Usage::
 
-    from suggestions import ratelimit
+    from liaison import ratelimit
 
     if not ratelimit.hit(scope="track", key=ratelimit.client_key(request), rate="30/h"):
         ...  # answer 429, with ratelimit.retry_after("30/h") in Retry-After

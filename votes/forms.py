@@ -1,0 +1,1 @@
+"""Slot: filled in by the issue-5 work."""
