@@ -1,10 +1,16 @@
-"""The admin's shared machinery: region scoping for every model admin, and accounts."""
+"""The admin's shared machinery: region scoping for every model admin, admin actions
+with an intermediate form page, and accounts."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ForeignKey, ManyToManyField
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
@@ -33,6 +39,14 @@ def scoped_choices(db_field, request, kwargs: dict) -> dict:
     return kwargs
 
 
+def admin_page(model_admin, request, template: str, context: dict) -> TemplateResponse:
+    """A page of a model admin's own (an action's form, a record's form, a report), in the
+    admin's frame: the site's context, the model's options and the site's URL names."""
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **context}
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, template, context)
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A model admin that shows and offers only what lies in the user's region.
 
@@ -51,6 +65,14 @@ class ScopedAdmin(admin.ModelAdmin):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404(_("No such object in your jurisdiction."))
+        return obj
+
+    def object_to_change(self, request, object_id):
+        """The object of a page beyond its change form that changes it: another region's
+        is a 404 (``get_object``), one the user may not change a 403."""
+        obj = self.get_object(request, unquote(object_id))
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
         return obj
 
     def formfield_for_foreignkey(self, db_field: ForeignKey, request, **kwargs):
@@ -89,6 +111,62 @@ class ScopedImportExportAdmin(ImportExportModelAdmin, ScopedAdmin):
             "use_transactions": True,
             "rollback_on_validation_errors": True,
         }
+
+
+class IntermediateActionMixin:
+    """Admin actions that ask for a form on an intermediate page before they act.
+
+    The page (``action_template``, an extension of ``admin/liaison/action_form.html``)
+    lists the selected items and posts the selection, the action and "apply" back to
+    the changelist; afterwards the action returns to where it started (an item's page
+    or the changelist) through ``_finish``.
+    """
+
+    action_template = "admin/liaison/action_form.html"
+    # An intermediate page lists what it acts on; more than this is a mistake, not a task.
+    max_bulk_items = 200
+
+    def _next_url(self, request) -> str | None:
+        url = request.POST.get("_next", "")
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return url
+        return None
+
+    def _finish(self, request):
+        """Back to where the action started: the item's page or the changelist."""
+        url = self._next_url(request)
+        return HttpResponseRedirect(url) if url else None
+
+    def _too_many(self, request, items) -> bool:
+        if len(items) > self.max_bulk_items:
+            self.message_user(
+                request,
+                gettext("Select at most %(count)s items at a time.")
+                % {"count": self.max_bulk_items},
+                messages.WARNING,
+            )
+            return True
+        return False
+
+    def _intermediate(self, request, *, action, items, form, title, submit_label, intro=""):
+        return admin_page(
+            self,
+            request,
+            self.action_template,
+            {
+                "title": title,
+                "intro": intro,
+                "items": items,
+                "form": form,
+                "action": action,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "submit_label": submit_label,
+                "next": self._next_url(request),
+                "media": self.media + form.media,
+            },
+        )
 
 
 @admin.register(Region)

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from liaison import regions, scoping
+from liaison.images import image_clean
 from liaison.models import Notification
 from liaison.notifications import notification_create, office_users_for
 from liaison.rules import is_office
@@ -206,7 +207,7 @@ def points_revoke(*, source_key: str) -> bool:
 
 # --- Claims -----------------------------------------------------------------------------
 
-EVIDENCE_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+EVIDENCE_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 EVIDENCE_EXTENSIONS = {"jpg", "jpeg", "png", "webp", "pdf"}
 
 
@@ -214,8 +215,8 @@ def evidence_clean(upload) -> ContentFile:
     """Check an uploaded evidence file and return what is stored.
 
     A PDF or an image (JPEG, PNG, WebP) of at most LIAISON_EVIDENCE_MAX_BYTES; images
-    are decoded and encoded again, which drops their metadata (a phone photo's GPS
-    position) and anything that is not a picture.
+    are decoded and encoded again in their own format by liaison.images, which drops
+    their metadata (a phone photo's GPS position) and anything that is not a picture.
     """
     limit = settings.LIAISON_EVIDENCE_MAX_BYTES
     if upload.size > limit:
@@ -232,25 +233,9 @@ def evidence_clean(upload) -> ContentFile:
         if head != b"%PDF-":
             raise ValidationError(_("This file is not a PDF document."))
         return ContentFile(upload.read(), name="evidence.pdf")
-    from PIL import Image
-
-    try:
-        with Image.open(upload) as image:
-            image_format = image.format
-            if image_format not in EVIDENCE_IMAGE_FORMATS:
-                raise ValidationError(_("Upload a photo (JPEG, PNG or WebP) or a PDF file."))
-            image.load()
-            if image.mode not in ("RGB", "L", "RGBA"):
-                image = image.convert("RGBA" if image_format == "PNG" else "RGB")
-            if image_format == "JPEG" and image.mode == "RGBA":
-                image = image.convert("RGB")
-            buffer = io.BytesIO()
-            image.save(buffer, format=image_format, quality=85)
-    except ValidationError:
-        raise
-    except Exception as exc:
-        raise ValidationError(_("This image cannot be read.")) from exc
-    return ContentFile(buffer.getvalue(), name=f"evidence.{EVIDENCE_IMAGE_FORMATS[image_format]}")
+    return image_clean(
+        upload, max_bytes=limit, stem="evidence", formats=EVIDENCE_IMAGE_FORMATS, keep_format=True
+    )
 
 
 def points_claim(

@@ -10,15 +10,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
@@ -26,7 +22,13 @@ from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 
 from liaison import regions, scoping
-from liaison.admin import ReadOnlyAdmin, ScopedAdmin, ScopedInline
+from liaison.admin import (
+    IntermediateActionMixin,
+    ReadOnlyAdmin,
+    ScopedAdmin,
+    ScopedInline,
+    admin_page,
+)
 from liaison.models import Region, User
 from suggestions import selectors, services
 from suggestions.models import (
@@ -44,9 +46,6 @@ from suggestions.models import (
     Suggestion,
 )
 from suggestions.resources import SuggestionLedgerResource
-
-# An intermediate page lists what it acts on; more than this is a mistake, not a task.
-MAX_BULK_ITEMS = 200
 
 
 def item_link(case: Case) -> str:
@@ -538,7 +537,7 @@ class RevealForm(forms.Form):
 # --- Constituents' opinions -----------------------------------------------------------
 
 
-class ServiceActionsMixin:
+class ServiceActionsMixin(IntermediateActionMixin):
     """Admin actions that call a service per item, with an intermediate form page.
 
     A refused item is reported with its reason and the others still go through; the
@@ -546,29 +545,6 @@ class ServiceActionsMixin:
     """
 
     action_template = "admin/suggestions/suggestion/action_form.html"
-
-    def _next_url(self, request) -> str | None:
-        url = request.POST.get("_next", "")
-        if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return url
-        return None
-
-    def _finish(self, request):
-        """Back to where the action started: the item's page or the changelist."""
-        url = self._next_url(request)
-        return HttpResponseRedirect(url) if url else None
-
-    def _too_many(self, request, items) -> bool:
-        if len(items) > MAX_BULK_ITEMS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)s items at a time.") % {"count": MAX_BULK_ITEMS},
-                messages.WARNING,
-            )
-            return True
-        return False
 
     def _departments_serving(self, request, items):
         """Departments that may take every selected item: active, in the user's
@@ -601,23 +577,6 @@ class ServiceActionsMixin:
         if done:
             self.message_user(request, done_message % {"count": len(done)}, messages.SUCCESS)
         return done
-
-    def _intermediate(self, request, *, action, items, form, title, submit_label, intro=""):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "items": items,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "submit_label": submit_label,
-            "next": self._next_url(request),
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.action_template, context)
 
 
 @admin.register(Suggestion)
@@ -880,25 +839,24 @@ class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
 
     def reveal_phone_view(self, request, object_id):
         """Show the full number after a POST, and log that this user saw it."""
-        suggestion = self.get_object(request, unquote(object_id))
-        if not self.has_change_permission(request, suggestion):
-            raise PermissionDenied
+        suggestion = self.object_to_change(request, object_id)
         form = RevealForm(request.POST if request.method == "POST" else None)
         phone = None
         if request.method == "POST" and form.is_valid() and suggestion.phone:
             phone = services.case_reveal_phone(
                 case=suggestion, user=request.user, reason=form.cleaned_data["reason"]
             )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Reveal the mobile number"),
-            "original": suggestion,
-            "form": form,
-            "phone": phone,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/suggestions/suggestion/reveal_phone.html", context)
+        return admin_page(
+            self,
+            request,
+            "admin/suggestions/suggestion/reveal_phone.html",
+            {
+                "title": _("Reveal the mobile number"),
+                "original": suggestion,
+                "form": form,
+                "phone": phone,
+            },
+        )
 
     # -- Actions: each calls a service per item and reports what failed and why
 

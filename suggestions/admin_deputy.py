@@ -20,7 +20,6 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -31,7 +30,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from liaison import scoping
-from liaison.admin import ScopedAdmin, ScopedInline
+from liaison.admin import ScopedAdmin, ScopedInline, admin_page
 from stations.models import Congress
 from suggestions import deputy_suggestions as ds
 from suggestions import services
@@ -600,8 +599,6 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
         query = request.GET.copy()
         query["format"] = "xlsx"
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
             "title": report_title(report) if report else _("Annual handling report"),
             "form": form,
             "report": report,
@@ -612,8 +609,7 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
             "xlsx_query": query.urlencode(),
             "made_on": timezone.localdate(),
         }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/suggestions/deputysuggestion/report.html", context)
+        return admin_page(self, request, "admin/suggestions/deputysuggestion/report.html", context)
 
     # -- Actions: each calls a service per item and reports what failed and why
 

@@ -10,21 +10,19 @@ a ``Retry-After`` header.
 
 import hashlib
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from liaison import ratelimit
+from liaison.api import ClientRateThrottle, check_body_size, request_data
 from suggestions import selectors, services
 from suggestions.models import Suggestion
 from suggestions.serializers import (
@@ -35,63 +33,26 @@ from suggestions.serializers import (
     TrackQuerySerializer,
 )
 
-MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 64
 
 
 # --- Rate limits ----------------------------------------------------------------------
+# The same counters (``liaison.ratelimit``), client key and rate syntax as the form and
+# the tracking page, so the API is no way around them.
 
 
-class _PublicRateThrottle(BaseThrottle):
-    """A per-address limit shared with the web pages (``liaison.ratelimit``).
-
-    The same counter, the same client key (REMOTE_ADDR, or the address the nearest
-    proxy saw when ``NUM_PROXIES`` is set; an IPv6 /64 counts as one client) and the
-    same rate syntax as the form and tracking page, so the API is no way around them.
-    The rate is read from the setting on every request; an empty setting switches the
-    limit off.
-    """
-
-    scope = ""
-    rate_setting = ""
-
-    def allow_request(self, request, view) -> bool:
-        self.rate = getattr(settings, self.rate_setting, "") or ""
-        return ratelimit.hit(scope=self.scope, key=ratelimit.client_key(request), rate=self.rate)
-
-    def wait(self) -> float | None:
-        return ratelimit.retry_after(self.rate) if self.rate else None
-
-
-class SuggestionSubmitThrottle(_PublicRateThrottle):
+class SuggestionSubmitThrottle(ClientRateThrottle):
     scope = "public-submit"  # the same counter as the web form
     rate_setting = "LIAISON_SUBMIT_RATE"
 
 
-class SuggestionTrackThrottle(_PublicRateThrottle):
+class SuggestionTrackThrottle(ClientRateThrottle):
     scope = "public-track"  # the same counter as the tracking page
     rate_setting = "LIAISON_TRACK_RATE"
 
 
 # --- Helpers --------------------------------------------------------------------------
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = _("The request body is larger than 64 KB.")
-    default_code = "payload_too_large"
-
-
-def _check_body_size(request) -> None:
-    """Refuse a body over 64 KB before parsing it (an opinion is 2,000 characters)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    # The declared length is checked first so an oversized body is never read.
-    if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge
 
 
 def _idempotency_key(request) -> str:
@@ -181,9 +142,10 @@ class SuggestionSubmitView(_PublicAPIView):
     throttle_classes = [SuggestionSubmitThrottle]
 
     def post(self, request):
-        _check_body_size(request)
+        # An opinion is 2,000 characters; 64 KB is far more than any honest body.
+        check_body_size(request)
         client_key = _idempotency_key(request)
-        serializer = SuggestionSubmitSerializer(data=request.data)
+        serializer = SuggestionSubmitSerializer(data=request_data(request))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         submission_key = _submission_key(client_key, data["phone"])

@@ -10,9 +10,10 @@ import re
 import secrets
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import ServiceErrorsMixin
 from suggestions import selectors
 from suggestions.models import Case, FollowUp, Suggestion
 
@@ -35,20 +36,6 @@ def _plain_newlines(value: str) -> str:
     # Browsers send a textarea's line breaks as CRLF but count them as one character:
     # normalise, so text the browser let through is measured the way the person saw it.
     return (value or "").replace("\r\n", "\n").replace("\r", "\n")
-
-
-class ServiceErrorsMixin:
-    """Put a service's ValidationError on the form: on a field where the form has one,
-    otherwise above the form."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            target = field if field in self.fields and field != NON_FIELD_ERRORS else None
-            for item in errors:
-                self.add_error(target, item)
 
 
 class MultiplePhotoInput(forms.FileInput):

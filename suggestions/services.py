@@ -6,9 +6,7 @@ The handling machinery (assign → deadline → reply → follow-up → reopen) 
 
 import calendar
 import datetime as dt
-import io
 import logging
-import warnings
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -21,9 +19,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liaison import regions, workdays
+from liaison.images import image_clean
 from liaison.models import Notification, User
 from liaison.notifications import absolute_link, notification_create, office_users_for
 from liaison.outbox import outbox_enqueue
@@ -71,52 +69,20 @@ def normalise_phone(value: str) -> str:
 
 
 def photo_clean(upload: UploadedFile) -> ContentFile:
-    """Check a photo by decoding it and re-encode it without EXIF (which holds GPS).
+    """Check a photo by decoding it and re-encode it as a JPEG without EXIF (which holds
+    GPS); liaison.images does the work for every upload of the site.
 
     Raises ValidationError for files over 5 MB, files that are not images, and images
     too large to decode safely.
     """
-    if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
-        raise ValidationError(
-            _("%(name)s is larger than 5 MB.") % {"name": upload.name}, code="photo_size"
-        )
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns about a decompression bomb below twice its limit.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            upload.seek(0)
-            with Image.open(upload, formats=PHOTO_FORMATS) as probe:
-                probe.verify()  # structure check without decoding pixels
-            upload.seek(0)
-            with Image.open(upload, formats=PHOTO_FORMATS) as image:
-                # A few kilobytes can declare a huge canvas: refuse it before decoding.
-                width, height = image.size
-                if width * height > MAX_PHOTO_PIXELS or max(width, height) > MAX_PHOTO_SIDE:
-                    raise ValidationError(
-                        _("%(name)s has too many pixels; send a smaller photo.")
-                        % {"name": upload.name},
-                        code="photo_pixels",
-                    )
-                image.load()  # decode the pixels: a truncated or forged file fails here
-                image = ImageOps.exif_transpose(image)
-                if image.mode not in ("RGB", "L"):
-                    image = image.convert("RGB")
-                buffer = io.BytesIO()
-                image.save(buffer, format="JPEG", quality=85, optimize=True)
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
-        raise ValidationError(
-            _("%(name)s is not a photo we can read (JPEG, PNG, WebP or GIF).")
-            % {"name": upload.name},
-            code="photo_format",
-        ) from None
-    return ContentFile(buffer.getvalue(), name="photo.jpg")
+    return image_clean(
+        upload,
+        max_bytes=MAX_PHOTO_BYTES,
+        stem="photo",
+        formats=PHOTO_FORMATS,
+        max_pixels=MAX_PHOTO_PIXELS,
+        max_side=MAX_PHOTO_SIDE,
+    )
 
 
 def suggestion_submit(

@@ -6,4 +6,8 @@ from votes import api
 
 app_name = "votes_api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("ballots/", api.BallotListView.as_view(), name="ballots"),
+    path("ballots/<int:pk>/cast/", api.BallotCastView.as_view(), name="cast"),
+    path("ballots/<int:pk>/results/", api.BallotResultsView.as_view(), name="results"),
+]

@@ -109,3 +109,71 @@ def project_detail(pk: int) -> Project:
         .prefetch_related("milestones", "reports", "photos", "inspections")
         .get(pk=pk)
     )
+
+
+# --- Pages (votes.views) ---------------------------------------------------------------
+
+# The kinds of round whose figures go out with the results, and the one that goes out
+# with the evaluation: the two are published at different times.
+SELECTION_KINDS = [Round.Kind.SELECTION, Round.Kind.RUNOFF]
+SATISFACTION_KINDS = [Round.Kind.SATISFACTION]
+
+
+def cycle_for_page(pk: int) -> BallotCycle:
+    """One cycle with its congress and region (1 query); DoesNotExist if there is none."""
+    return BallotCycle.objects.select_related("congress", "congress__region").get(pk=pk)
+
+
+def cycle_regions() -> QuerySet:
+    """The regions whose congresses hold cycles, for the list's region filter."""
+    from liaison.models import Region
+
+    return Region.objects.filter(congresses__cycles__isnull=False).distinct().order_by("code")
+
+
+def candidates_of(cycle: BallotCycle) -> list[Candidate]:
+    """The candidate list in ballot order; ``selected`` and ``final_rank`` are the count's
+    and must not be shown before the results are published."""
+    return list(cycle.candidates.order_by("number"))
+
+
+def proposals_open(cycle: BallotCycle, *, today=None) -> bool:
+    """Whether the public and deputies may still propose (the service's own rule)."""
+    from django.utils import timezone
+
+    if cycle.phase != Phase.COLLECTING:
+        return False
+    today = today or timezone.localdate()
+    return not cycle.collect_until or today <= cycle.collect_until
+
+
+def round_for_ballot() -> QuerySet[Round]:
+    """Rounds with their cycle and congress and the candidates in ballot order."""
+    return Round.objects.select_related("cycle", "cycle__congress").prefetch_related(
+        Prefetch("candidates", queryset=Candidate.objects.order_by("number"))
+    )
+
+
+def projects_supervised_by(deputy: Deputy) -> QuerySet[Project]:
+    """Projects whose supervising deputy group the deputy belongs to or leads, with
+    their inspections (2 queries)."""
+    from django.db.models import Q
+
+    return (
+        Project.objects.filter(
+            Q(supervising_group__members=deputy) | Q(supervising_group__leader=deputy)
+        )
+        .select_related(
+            "candidate", "candidate__cycle", "candidate__cycle__congress", "supervising_group"
+        )
+        .prefetch_related("inspections")
+        .distinct()
+        .order_by("-candidate__cycle__year", "candidate__cycle_id", "candidate__number")
+    )
+
+
+def project_for_inspection() -> QuerySet[Project]:
+    """Projects with what the inspection page needs: cycle, congress and group."""
+    return Project.objects.select_related(
+        "candidate", "candidate__cycle", "candidate__cycle__congress", "supervising_group"
+    )

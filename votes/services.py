@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from stations.models import Deputy, PointKind
 from stations.points import points_award
@@ -299,6 +300,25 @@ def proposal_submit(
     """Collect a project idea (征集). The public and deputies may propose while the cycle
     collects; the office may still add proposals (its own, or a department's) while it
     screens."""
+    with transaction.atomic():
+        # Under the cycle's lock: a proposal never lands after the list was closed.
+        cycle = _locked(cycle)
+        return _proposal_create(
+            cycle=cycle,
+            source=source,
+            title=title,
+            content=content,
+            location=location,
+            estimated_investment=estimated_investment,
+            deputy=deputy,
+            department_name=department_name,
+            by=by,
+        )
+
+
+def _proposal_create(
+    *, cycle, source, title, content, location, estimated_investment, deputy, department_name, by
+) -> Proposal:
     open_phases = [Phase.COLLECTING]
     if source in (Proposal.Source.STAFF, Proposal.Source.DEPARTMENT):
         open_phases.append(Phase.SCREENING)
@@ -345,8 +365,6 @@ def proposal_screen(
 ) -> Proposal:
     """Screen a proposal (审核): accepted ones may become candidates; a rejection says why."""
     negative_items = list(negative_items)
-    cycle = proposal.cycle
-    _require_phase(cycle, Phase.COLLECTING, Phase.SCREENING)
     if accept:
         if negative_items:
             raise ValidationError(
@@ -365,6 +383,8 @@ def proposal_screen(
             {"screening_reason": _("Give the reason, or the negative-list items it falls under.")}
         )
     with transaction.atomic():
+        cycle = _locked(proposal.cycle)
+        _require_phase(cycle, Phase.COLLECTING, Phase.SCREENING)
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.candidate_id and not accept:
             raise ValidationError(
@@ -396,16 +416,19 @@ def candidate_from_proposals(
     by,
 ) -> Candidate:
     """Turn one or more accepted proposals into a candidate on the ballot."""
-    proposals = list(proposals)
-    _require_phase(cycle, Phase.COLLECTING, Phase.SCREENING)
-    for proposal in proposals:
-        if proposal.cycle_id != cycle.pk or proposal.status != Proposal.Status.ACCEPTED:
-            raise ValidationError(
-                _("Only accepted proposals of this cycle can become candidates: “%(title)s”.")
-                % {"title": proposal.title}
-            )
     with transaction.atomic():
         cycle = _locked(cycle)
+        _require_phase(cycle, Phase.COLLECTING, Phase.SCREENING)
+        # Re-read under lock: a proposal screened again a moment ago counts as it is now.
+        proposals = list(
+            Proposal.objects.select_for_update().filter(pk__in=[p.pk for p in proposals])
+        )
+        for proposal in proposals:
+            if proposal.cycle_id != cycle.pk or proposal.status != Proposal.Status.ACCEPTED:
+                raise ValidationError(
+                    _("Only accepted proposals of this cycle can become candidates: “%(title)s”.")
+                    % {"title": proposal.title}
+                )
         number = (
             cycle.candidates.order_by("-number").values_list("number", flat=True).first() or 0
         ) + 1
@@ -525,6 +548,7 @@ def _lock_round_for_casting(round_id: int) -> Round:
     return Round.objects.select_related("cycle").get(pk=round_id)
 
 
+@sensitive_variables("marks", "cleaned", "marks_rows", "ballot")
 def ballot_cast(*, round_: Round, deputy: Deputy | None, marks: Mapping) -> str:
     """Put a deputy's secret ballot in the box; return its receipt code.
 
@@ -648,7 +672,7 @@ def tally_enter(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        current = Round.objects.select_for_update().get(pk=round_.pk)
+        current = Round.objects.select_for_update().select_related("cycle").get(pk=round_.pk)
         if current.status == Round.Status.COUNTED:
             raise VotingClosed(_("This round has been counted; its paper tally is final."))
         sheets = {sheet.entered_by_id: sheet for sheet in current.tally_sheets.all()}
@@ -670,6 +694,22 @@ def tally_enter(
         status = tally_status(current)
         if status.agreed:
             current.tally_sheets.update(accepted=True)
+        # The audit trail of the double entry: who entered, who corrected, when it was
+        # accepted. Never the figures (the other clerk must count the papers, not copy).
+        if by.pk in sheets:
+            text = _("Paper tally of round %(number)s corrected by %(name)s.")
+        else:
+            text = _("Paper tally of round %(number)s entered by %(name)s.")
+        name = by.get_full_name() or by.get_username()
+        _event(current.cycle, "tally", text % {"number": current.number, "name": name}, by)
+        if status.agreed:
+            _event(
+                current.cycle,
+                "tally_accepted",
+                _("The two paper tally entries of round %(number)s agree: accepted.")
+                % {"number": current.number},
+                by,
+            )
     return status
 
 
@@ -795,12 +835,20 @@ def _present(round_: Round) -> int:
 def round_count(*, round_: Round, by) -> Round:
     """Count a closed round: electronic ballots and the accepted paper tally together."""
     with transaction.atomic():
-        current = Round.objects.select_for_update().select_related("cycle").get(pk=round_.pk)
+        # Cycle first, then round: the order every service locks in. Holding the cycle
+        # keeps attendance (and the phase) still while the count reads them.
+        cycle = _locked(round_.cycle)
+        current = Round.objects.select_for_update().get(pk=round_.pk)
+        current.cycle = cycle
         if current.status == Round.Status.COUNTED:
             raise ValidationError(_("This round has been counted already."))
         if current.status == Round.Status.OPEN:
             raise ValidationError(_("Close the round before counting it."))
-        cycle = current.cycle
+        _require_phase(
+            cycle, Phase.IMPLEMENTING if current.kind == Round.Kind.SATISFACTION else Phase.VOTING
+        )
+        if not current.sealed:  # closed some other way than round_close: shake it now
+            ballots_seal(current)
         sheet, paper = _paper(current)
         electronic = Ballot.objects.filter(round=current).count()
         on_roll = RollEntry.objects.filter(round=current).count()
@@ -871,7 +919,8 @@ def round_count(*, round_: Round, by) -> Round:
         )
         _apply_to_candidates(current, results)
         if current.kind != Round.Kind.SATISFACTION:
-            BallotCycle.objects.filter(pk=cycle.pk).update(phase=Phase.COUNTED)
+            cycle.phase = Phase.COUNTED
+            cycle.save(update_fields=["phase"])
         text = (
             _("Round %(number)s counted: a tie at the cut line needs a run-off.")
             if current.tie
@@ -933,6 +982,14 @@ def _apply_to_candidates(round_: Round, results: list[RoundResult]) -> None:
                 selected=result.selected, final_rank=result.rank
             )
         return
-    # A run-off decides only among the tied: the winners join those selected before.
-    winners = [result.candidate_id for result in results if result.selected]
-    Candidate.objects.filter(pk__in=winners).update(selected=True)
+    # A run-off decides only among the tied: the winners join those selected before,
+    # and its ranking orders the tied among themselves below those already in.
+    ahead = (
+        Candidate.objects.filter(cycle_id=round_.cycle_id, selected=True)
+        .exclude(pk__in=[result.candidate_id for result in results])
+        .count()
+    )
+    for result in results:
+        Candidate.objects.filter(pk=result.candidate_id).update(
+            selected=result.selected, final_rank=ahead + result.rank
+        )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponseBadRequest
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from liaison.models import User
+from liaison.pages import deputy_or_403
 from stations.models import Deputy
 from suggestions import deputy_suggestions as ds
 from suggestions import selectors, services
@@ -51,14 +51,6 @@ from suggestions.workspace_forms import WorkspaceForm
 PAGE_SIZE = 25
 S = Case.Status
 TIME_LIMITS = {3: gettext_lazy("3 months"), 6: gettext_lazy("6 months")}
-
-
-def _deputy(user: User) -> Deputy:
-    """The deputy behind the account; 403 for anyone else."""
-    deputy = getattr(user, "deputy", None) if user.role == User.Role.DEPUTY else None
-    if deputy is None:
-        raise PermissionDenied
-    return deputy
 
 
 def number_of(suggestion: DeputySuggestion) -> str:
@@ -102,7 +94,7 @@ class Row:
 @require_safe
 def suggestion_list(request):
     """The deputy's suggestions and those they were invited to sign, newest first."""
-    deputy = _deputy(request.user)
+    deputy = deputy_or_403(request.user)
     items = _with_my_standing(ds.deputy_suggestions_for(user=request.user), deputy)
     waiting_count = items.filter(waiting=True).count()
     waiting_only = request.GET.get("show") == "waiting"
@@ -144,7 +136,7 @@ def suggestion_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def suggestion_new(request):
     """Start a draft: to a congress the deputy sits in, optionally from opinions."""
-    deputy = _deputy(request.user)
+    deputy = deputy_or_403(request.user)
     form = SuggestionForm(request.POST or None, deputy=deputy)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -283,7 +275,7 @@ def _act(action: str, data: dict, *, suggestion, user, deputy) -> str:
 def suggestion_detail(request, pk: int):
     """One suggestion: its text, signers, handling and the reply to this deputy, with
     the actions the deputy may take on it now."""
-    deputy = _deputy(request.user)
+    deputy = deputy_or_403(request.user)
     suggestion = ds.deputy_suggestion_for(user=request.user, pk=pk)
     if suggestion is None:
         raise Http404

@@ -6,19 +6,16 @@ are shown next to the fields with everything the person typed kept. Writes and l
 are rate limited per client address (``LIAISON_SUBMIT_RATE``, ``LIAISON_TRACK_RATE``).
 """
 
-import datetime as dt
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from liaison import ratelimit
+from liaison import pages
 from stations import qr
 from stations.models import Deputy, Placement, Station
 from suggestions import selectors, services
@@ -66,7 +63,7 @@ def _submit(request, *, station: Station | None, deputy: Deputy | None, region):
     photos_dropped = False
     wait = None
     if request.method == "POST":
-        wait = _blocked(request, SUBMIT_SCOPE, settings.LIAISON_SUBMIT_RATE)
+        wait = pages.blocked(request, scope=SUBMIT_SCOPE, rate=settings.LIAISON_SUBMIT_RATE)
         if _content_length(request) > MAX_SUBMIT_BYTES:
             return render(request, "suggestions/public/too_large.html", status=413)
         form = SubmitForm(request.POST, request.FILES)
@@ -110,7 +107,7 @@ def _submit(request, *, station: Station | None, deputy: Deputy | None, region):
         "personal_data_days": settings.LIAISON_PERSONAL_DATA_DAYS,
         "notice_version": settings.LIAISON_PRIVACY_NOTICE_VERSION,
     }
-    return _render(request, "suggestions/public/submit.html", context, wait)
+    return pages.render_limited(request, "suggestions/public/submit.html", context, wait)
 
 
 def _content_length(request) -> int:
@@ -149,7 +146,7 @@ def track(request):
     wait = None
     if request.method == "POST":
         form = TrackForm(request.POST)
-        wait = _blocked(request, TRACK_SCOPE, settings.LIAISON_TRACK_RATE)
+        wait = pages.blocked(request, scope=TRACK_SCOPE, rate=settings.LIAISON_TRACK_RATE)
         if wait is None and form.is_valid():
             suggestion = selectors.suggestion_track(
                 code=form.cleaned_data["code"], phone_last4=form.cleaned_data["last4"]
@@ -168,7 +165,7 @@ def track(request):
             if selectors.awaiting_rating(suggestion)
             else "",
         }
-    return _render(request, "suggestions/public/track.html", context, wait)
+    return pages.render_limited(request, "suggestions/public/track.html", context, wait)
 
 
 # --- Rating a reply --------------------------------------------------------------------
@@ -212,25 +209,3 @@ def rate(request, token: str):
         "waiting": selectors.awaiting_rating(case),
     }
     return render(request, "suggestions/public/rate.html", context)
-
-
-# --- Refusals --------------------------------------------------------------------------
-
-
-def _blocked(request, scope: str, rate: str) -> int | None:
-    """Count the request against its limit: None if allowed, else the seconds to wait."""
-    if ratelimit.hit(scope=scope, key=ratelimit.client_key(request), rate=rate):
-        return None
-    return max(1, ratelimit.retry_after(rate))
-
-
-def _render(request, template: str, context: dict, wait: int | None):
-    """The page; when the request was over its limit, the same page (with what was typed
-    kept) under a notice, answered 429 Too Many Requests."""
-    if wait is None:
-        return render(request, template, context)
-    retry_at = timezone.localtime() + dt.timedelta(seconds=wait)
-    context |= {"retry_at": retry_at, "retry_same_day": retry_at.date() == timezone.localdate()}
-    response = render(request, template, context, status=429)
-    response["Retry-After"] = str(wait)
-    return response

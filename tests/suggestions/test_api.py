@@ -206,6 +206,13 @@ def test_malformed_json_is_a_400(api):
     assert not Suggestion.objects.exists()
 
 
+def test_json_nested_thousands_deep_is_a_400_not_a_crash(api):
+    response = api.post(SUBMIT, data="[" * 30000, content_type="application/json")
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert not Suggestion.objects.exists()
+
+
 def test_a_json_list_is_not_an_opinion(api, payload):
     response = api.post(SUBMIT, [payload], format="json")
     assert response.status_code == 400

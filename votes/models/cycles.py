@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +33,8 @@ __all__ = [
 
 TITLE_MAX = 100
 TEXT_MAX = 2000
+# TextField.max_length only sizes the form widget; the validator makes full_clean refuse.
+text_max = [MaxLengthValidator(TEXT_MAX)]
 
 
 class RulesFrozen(ValidationError):
@@ -97,7 +99,7 @@ class BallotCycle(models.Model):
         max_digits=3,
         decimal_places=2,
         default=Decimal("0.20"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("5"))],
         help_text=_(
             "The candidate list must hold at least places × (1 + ratio) projects, "
             "rounded up (差额)."
@@ -137,8 +139,9 @@ class BallotCycle(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["congress", "year"], name="cycle_one_per_year"),
             models.CheckConstraint(condition=models.Q(places__gte=1), name="cycle_places_min"),
+            # 差额: always more candidates than places.
             models.CheckConstraint(
-                condition=models.Q(margin_ratio__gte=0), name="cycle_margin_not_negative"
+                condition=models.Q(margin_ratio__gt=0), name="cycle_margin_positive"
             ),
         ]
 
@@ -146,26 +149,30 @@ class BallotCycle(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self._refuse_frozen_changes()
-        super().save(*args, **kwargs)
-        self._loaded_rules = {name: getattr(self, name) for name in RULE_FIELDS}
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        # Remember the rules as loaded, so save() can tell whether they changed.
-        instance._loaded_rules = {
-            name: getattr(instance, name) for name in RULE_FIELDS if name in field_names
-        }
-        return instance
+        if self.pk is None:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            # Compare with the row as it is now, under lock, not with what this object
+            # saw when it was loaded: a copy loaded before voting opened must neither
+            # change the rules nor write the freeze back to empty.
+            stored = (
+                BallotCycle.objects.select_for_update()
+                .filter(pk=self.pk)
+                .values(*RULE_FIELDS, "rules_frozen_at")
+                .first()
+            )
+            self._refuse_frozen_changes(stored, kwargs.get("update_fields"))
+            super().save(*args, **kwargs)
 
     @property
     def required_candidates(self) -> int:
-        """The fewest candidates the margin allows: ceil(places × (1 + ratio))."""
+        """The fewest candidates the margin allows: ceil(places × (1 + ratio)), and always
+        more candidates than places (差额)."""
         if not self.places:
             return 0
-        ratio = self.margin_ratio if self.margin_ratio is not None else Decimal("0")
-        return math.ceil(Decimal(self.places) * (Decimal(1) + ratio))
+        ratio = Decimal(str(self.margin_ratio)) if self.margin_ratio is not None else Decimal(0)
+        return max(math.ceil(Decimal(self.places) * (Decimal(1) + ratio)), self.places + 1)
 
     @property
     def is_frozen(self) -> bool:
@@ -173,10 +180,6 @@ class BallotCycle(models.Model):
 
     def reached(self, phase: str) -> bool:
         return PHASE_ORDER.index(self.phase) >= PHASE_ORDER.index(phase)
-
-    def changed_rules(self) -> list[str]:
-        loaded = getattr(self, "_loaded_rules", {})
-        return [name for name, value in loaded.items() if getattr(self, name) != value]
 
     def clean(self) -> None:
         super().clean()
@@ -188,12 +191,30 @@ class BallotCycle(models.Model):
                     )
                 }
             )
-        self._refuse_frozen_changes()
+        if self.pk:
+            stored = (
+                BallotCycle.objects.filter(pk=self.pk)
+                .values(*RULE_FIELDS, "rules_frozen_at")
+                .first()
+            )
+            self._refuse_frozen_changes(stored, None)
 
-    def _refuse_frozen_changes(self) -> None:
+    def _refuse_frozen_changes(self, stored: dict | None, update_fields) -> None:
         # The rules are what deputies voted under: changing them afterwards would change
-        # the result. Checked on every save, whatever path (admin, shell, service).
-        if self.pk and self.rules_frozen_at and (changed := self.changed_rules()):
+        # the result. Checked on every save against the stored row, whatever the path.
+        if not stored or stored["rules_frozen_at"] is None:
+            return
+        written = set(update_fields) if update_fields is not None else None
+
+        def writes(name: str) -> bool:
+            return written is None or name in written or name.removesuffix("_id") in written
+
+        if writes("rules_frozen_at") and self.rules_frozen_at != stored["rules_frozen_at"]:
+            raise RulesFrozen(_("Voting has opened: the ballot rules stay frozen."))
+        changed = [
+            name for name in RULE_FIELDS if writes(name) and getattr(self, name) != stored[name]
+        ]
+        if changed:
             labels = ", ".join(
                 str(self._meta.get_field(name.removesuffix("_id")).verbose_name) for name in changed
             )
@@ -204,6 +225,14 @@ class BallotCycle(models.Model):
                 )
                 % {"fields": labels}
             )
+
+
+def _cycle_frozen(cycle_id, *, lock: bool) -> bool:
+    """Whether the cycle's voting has opened, read from the database (not from memory)."""
+    rows = BallotCycle.objects.filter(pk=cycle_id, rules_frozen_at__isnull=False)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.exists()
 
 
 class CycleEvent(models.Model):
@@ -285,7 +314,7 @@ class Proposal(models.Model):
     )
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     title = models.CharField(_("title"), max_length=TITLE_MAX)
-    content = models.TextField(_("what and why"), max_length=TEXT_MAX)
+    content = models.TextField(_("what and why"), max_length=TEXT_MAX, validators=text_max)
     location = models.CharField(_("place"), max_length=100, blank=True)
     estimated_investment = models.DecimalField(
         _("estimated investment (10,000 yuan)"),
@@ -320,7 +349,9 @@ class Proposal(models.Model):
     public_benefit = models.BooleanField(_("of public benefit"), null=True, blank=True)
     feasible = models.BooleanField(_("feasible this year"), null=True, blank=True)
     affordable = models.BooleanField(_("within fiscal capacity"), null=True, blank=True)
-    screening_reason = models.TextField(_("screening reason"), blank=True, max_length=TEXT_MAX)
+    screening_reason = models.TextField(
+        _("screening reason"), blank=True, max_length=TEXT_MAX, validators=text_max
+    )
     negative_items = models.ManyToManyField(
         NegativeListItem, verbose_name=_("negative-list items"), blank=True, related_name="+"
     )
@@ -368,7 +399,7 @@ class Candidate(models.Model):
         _("ballot number"), help_text=_("The order on the ballot paper.")
     )
     title = models.CharField(_("title"), max_length=TITLE_MAX)
-    description = models.TextField(_("description"), max_length=TEXT_MAX)
+    description = models.TextField(_("description"), max_length=TEXT_MAX, validators=text_max)
     location = models.CharField(_("place"), max_length=100, blank=True)
     investment = models.DecimalField(
         _("investment (10,000 yuan)"),
@@ -402,25 +433,28 @@ class Candidate(models.Model):
 
     def save(self, *args, **kwargs):
         # The count writes ``selected`` and ``final_rank``; nothing else may change once
-        # deputies have seen the ballot.
+        # deputies have seen the ballot. The cycle row is locked so that the check and
+        # the write cannot straddle the opening of the vote.
         update_fields = kwargs.get("update_fields")
         count_only = update_fields is not None and set(update_fields) <= {"selected", "final_rank"}
-        if not count_only and self.cycle_id and self.cycle.is_frozen:
-            raise RulesFrozen(
-                _("Voting has opened, so the candidate list is frozen and cannot be changed.")
-            )
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if not count_only and self.cycle_id and _cycle_frozen(self.cycle_id, lock=True):
+                raise RulesFrozen(
+                    _("Voting has opened, so the candidate list is frozen and cannot be changed.")
+                )
+            super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()
-        if self.cycle_id and self.cycle.is_frozen:
+        if self.cycle_id and _cycle_frozen(self.cycle_id, lock=False):
             raise RulesFrozen(
                 _("Voting has opened, so the candidate list is frozen and cannot be changed.")
             )
 
     def delete(self, *args, **kwargs):
-        if self.cycle.is_frozen:
-            raise RulesFrozen(
-                _("Voting has opened, so the candidate list is frozen and cannot be changed.")
-            )
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if _cycle_frozen(self.cycle_id, lock=True):
+                raise RulesFrozen(
+                    _("Voting has opened, so the candidate list is frozen and cannot be changed.")
+                )
+            return super().delete(*args, **kwargs)

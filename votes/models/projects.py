@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from stations.models import Deputy, DeputyGroup
-from votes.models.cycles import TEXT_MAX, Candidate
+from votes.models.cycles import TEXT_MAX, Candidate, text_max
 
 __all__ = ["Inspection", "Milestone", "ProgressReport", "Project", "ProjectPhoto"]
 
@@ -30,7 +30,9 @@ class Project(models.Model):
     candidate = models.OneToOneField(
         Candidate, verbose_name=_("project"), on_delete=models.PROTECT, related_name="project"
     )
-    plan = models.TextField(_("implementation plan"), blank=True, max_length=TEXT_MAX)
+    plan = models.TextField(
+        _("implementation plan"), blank=True, max_length=TEXT_MAX, validators=text_max
+    )
     supervising_group = models.ForeignKey(
         DeputyGroup,
         verbose_name=_("supervising deputy group"),
@@ -129,7 +131,7 @@ class ProgressReport(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0"))],
     )
-    note = models.TextField(_("what was done"), max_length=TEXT_MAX)
+    note = models.TextField(_("what was done"), max_length=TEXT_MAX, validators=text_max)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -201,7 +203,7 @@ class Inspection(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     inspected_on = models.DateField(_("inspected"))
     finding = models.CharField(_("finding"), max_length=10, choices=Finding.choices)
-    report = models.TextField(_("report"), max_length=TEXT_MAX)
+    report = models.TextField(_("report"), max_length=TEXT_MAX, validators=text_max)
     deputies = models.ManyToManyField(
         Deputy, verbose_name=_("deputies taking part"), related_name="inspections", blank=True
     )

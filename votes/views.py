@@ -1,1 +1,0 @@
-"""Slot: filled in by the issue-5 work."""
