@@ -7,7 +7,6 @@ only collect and check what the clerk typed.
 """
 
 import copy
-import re
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.models import User
 from liaison.rules import is_admin, is_province_staff
+from liaison.text import has_markup
 from votes import services
 from votes.models import (
     BallotCycle,
@@ -403,11 +403,10 @@ class ProgressReportForm(forms.ModelForm):
 
 
 # Shown on the public progress page: plain text only (as votes.tracking requires).
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
 
 
 def _plain_text(value: str) -> str:
-    if _MARKUP.search(value or ""):
+    if has_markup(value):
         raise ValidationError(_("Please write plain text without HTML tags."))
     return value
 

@@ -18,7 +18,6 @@ redone after an inspection, a figure corrected) only with a note of at least
 """
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from liaison.images import image_clean
 from liaison.models import Notification, User
 from liaison.notifications import notification_create, office_users_for
 from liaison.scoping import in_scope
+from liaison.text import has_markup
 from stations.models import Deputy, DeputyGroup
 from votes.models import (
     BallotCycle,
@@ -64,8 +64,6 @@ CAPTION_MAX = 100
 # DecimalField(max_digits=12, decimal_places=2), in 10,000 yuan.
 SPENT_MAX = Decimal("9999999999.99")
 STAGE_KINDS = (Inspection.Kind.PLAN, Inspection.Kind.MID_YEAR, Inspection.Kind.YEAR_END)
-
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
 
 
 # --- Who may ---------------------------------------------------------------------------
@@ -199,7 +197,7 @@ def _text(value, field: str, *, max_length: int, required: bool) -> str:
         raise ValidationError(
             {field: _("Keep it to %(max)s characters at most.") % {"max": max_length}}
         )
-    if _MARKUP.search(text):
+    if has_markup(text):
         # Shown on the public progress page: plain text only, as for opinions.
         raise ValidationError({field: _("Please write plain text without HTML tags.")})
     return text

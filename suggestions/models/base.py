@@ -6,7 +6,6 @@ Both are multi-table children of ``Case``, so assignment, deadline, reply, follo
 reopening are written once, against ``Case``, and every kind of item runs through them.
 """
 
-import re
 import secrets
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Region
+from liaison.text import has_markup
 
 # No 0/O, 1/I/L: a code read aloud over the phone or copied by hand stays unambiguous.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -700,5 +700,5 @@ class PersonalDataAccess(models.Model):
 
 def validate_not_markup(value: str) -> None:
     """Refuse HTML tags: opinions are plain text, and markup there is an attack."""
-    if re.search(r"<\s*/?\s*[a-zA-Z!?][^>]*>", value or ""):
+    if has_markup(value):
         raise ValidationError(_("Please write plain text without HTML tags."), code="markup")
