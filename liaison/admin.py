@@ -1,26 +1,30 @@
-"""The admin's shared machinery: region scoping for every model admin, admin actions
-with an intermediate form page, and accounts."""
+"""The admin's shared machinery: region scoping for every model admin, each object's
+history with its audit trail, admin actions with an intermediate form page, and
+accounts."""
 
+from auditlog.admin import LogEntryAdmin as AuditlogEntryAdmin
+from auditlog.models import LogEntry as AuditEntry
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ForeignKey, ManyToManyField
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from liaison import scoping
+from liaison import audit, scoping
+from liaison.admin_jobs import ExportJobMixin, ImportJobMixin
 from liaison.models import Notification, OutboxMessage, Region, User, WorkdayOverride
 from liaison.resources import RegionResource
 
-admin.site.site_header = _("People's Congress Deputy Liaison Station Platform")
-admin.site.site_title = _("Liaison admin")
-admin.site.index_title = _("Office workspace")
+# The site itself (header, task menus, who may enter) is liaison.admin_site.LiaisonAdminSite.
 
 
 def _is_scoped(model) -> bool:
@@ -47,7 +51,46 @@ def admin_page(model_admin, request, template: str, context: dict) -> TemplateRe
     return TemplateResponse(request, template, context)
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class AuditHistoryMixin:
+    """The history page of an object: the admin's own entries and the audit trail of
+    every change, whoever made it (who, when, what: field, old → new, personal values
+    masked), newest first, a page at a time.
+
+    The object is loaded with ``get_object``, so the page is scoped like the object's
+    change page (another region's object is a 404 in ``ScopedAdmin``).
+    """
+
+    object_history_template = "admin/liaison/object_history.html"
+    history_per_page = 50
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        paginator = self.get_paginator(request, audit.history_queryset(obj), self.history_per_page)
+        page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change history: %s") % obj,
+            "subtitle": None,
+            "rows": audit.history_rows(obj, page),
+            "page_obj": page,
+            "page_range": paginator.get_elided_page_range(page.number),
+            "page_var": PAGE_VAR,
+            "pagination_required": paginator.num_pages > 1,
+            "module_name": str(capfirst(self.opts.verbose_name_plural)),
+            "object": obj,
+            "opts": self.opts,
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.object_history_template, context)
+
+
+class ScopedAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """A model admin that shows and offers only what lies in the user's region.
 
     Rows outside it are not in the changelist or the export, and their change,
@@ -98,7 +141,7 @@ class ScopedInline:
         )
 
 
-class ScopedImportExportAdmin(ImportExportModelAdmin, ScopedAdmin):
+class ScopedImportExportAdmin(ImportJobMixin, ExportJobMixin, ImportExportModelAdmin, ScopedAdmin):
     """Excel import and export, scoped: the resource knows the user and checks each row."""
 
     def get_resource_kwargs(self, request, *args, **kwargs):
@@ -207,7 +250,7 @@ class RegionAdmin(ScopedImportExportAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditHistoryMixin, DjangoUserAdmin):
     list_display = ["username", "first_name", "role", "region", "is_active", "is_superuser"]
     list_filter = ["role", "is_active", "is_superuser"]
     list_select_related = ["region"]
@@ -223,7 +266,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(admin.ModelAdmin):
+class WorkdayOverrideAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["date", "is_workday", "note"]
     list_filter = ["is_workday"]
     date_hierarchy = "date"
@@ -240,6 +283,41 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class HandlingButtonsMixin:
+    """An item's page with buttons for the actions that apply to it now
+    (``_handling_actions``: (action, label) pairs, for users who may change it), and no
+    save buttons when nothing on the page is left to edit."""
+
+    def _handling_actions(self, obj) -> list[tuple[str, str]]:
+        return []
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and change:
+            context["handling_actions"] = (
+                self._handling_actions(obj) if self.has_change_permission(request, obj) else []
+            )
+            context["action_checkbox_name"] = helpers.ACTION_CHECKBOX_NAME
+            if not context["adminform"].form.fields:
+                context.update(show_save=False, show_save_and_continue=False)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class KeptRecordsMixin:
+    """Records that come in through a service and stay: no add page, no delete page and
+    no bulk delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["id", "task", "created_at", "attempts", "sent_at", "last_error"]
@@ -254,3 +332,19 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ["recipient"]
     search_fields = ["subject", "=dedupe_key"]
     show_full_result_count = False
+
+
+# The whole audit trail crosses regions: administrators only. Office staff read an
+# object's trail on its history page, scoped like the object itself.
+admin.site.unregister(AuditEntry)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(AuditlogEntryAdmin):
+    show_full_result_count = False
+
+    def has_module_permission(self, request):
+        return scoping.sees_everything(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scoping.sees_everything(request.user)

@@ -1,12 +1,18 @@
+import os
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from liaison import regions
+from liaison.storage import private_storage
 
 
 class Region(models.Model):
@@ -241,3 +247,105 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+def job_file_path(job: "Job", filename: str) -> str:
+    # A random folder per file, in the private storage (liaison/storage.py): no URL serves
+    # them; only the job's download view hands them out, to the job's owner.
+    stem, ext = os.path.splitext(os.path.basename(filename))
+    try:
+        name = get_valid_filename(f"{stem[:100]}{ext[:10]}")
+    except SuspiciousFileOperation:
+        name = "file"
+    return f"jobs/{uuid.uuid4().hex}/{name}"
+
+
+class Job(models.Model):
+    """A long piece of work (an import, an export, a report) run by the worker.
+
+    The job page polls ``done``/``total`` while it runs; a finished job holds its result
+    file or the reason it failed, in the language of the person who started it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=50)
+    label = models.CharField(_("job"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.CASCADE,
+        related_name="jobs",
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    upload = models.FileField(
+        _("uploaded file"),
+        upload_to=job_file_path,
+        storage=private_storage,
+        max_length=255,
+        blank=True,
+    )
+    result = models.FileField(
+        _("result file"),
+        upload_to=job_file_path,
+        storage=private_storage,
+        max_length=255,
+        blank=True,
+    )
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), null=True, blank=True)
+    # What the job is doing now ("Checking rows", "Saving"): an English message id,
+    # translated when shown.
+    stage = models.CharField(_("stage"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # What a finished job did, in a sentence ("20,000 new, 12 changed").
+    summary = models.TextField(_("outcome"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="job_owner_idx"),
+            models.Index(fields=["status", "created_at"], name="job_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="job_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:liaison_job_change", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        """Progress in whole percent; None while the total is unknown."""
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total:
+            return None
+        return min(100, self.done * 100 // self.total)
+
+    @property
+    def result_name(self) -> str:
+        return os.path.basename(self.result.name) if self.result else ""

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LIAISON_VAR_DIR", BASE_DIR / "var"))
@@ -43,7 +42,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "liaison.apps.LiaisonAdminConfig",  # django.contrib.admin with Liaison's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "import_export",
     "rules.apps.AutodiscoverRulesConfig",
+    "auditlog",
     "liaison",
     "stations",
     "suggestions",
@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Who made a change: django-auditlog records the request's user on every entry (not the
+    # client's address: public submitters' addresses are not kept; AUDITLOG_DISABLE_REMOTE_ADDR).
+    "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -161,11 +164,14 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Files no URL serves (job uploads and results): see liaison/storage.py.
+PRIVATE_ROOT = Path(os.environ.get("PRIVATE_ROOT", VAR_DIR / "private"))
 # The embedded database, broker folders and static files live under var/ (git-ignored).
-for _folder in (VAR_DIR, STATIC_ROOT, MEDIA_ROOT):
+for _folder in (VAR_DIR, STATIC_ROOT, MEDIA_ROOT, PRIVATE_ROOT):
     _folder.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "liaison.storage.PrivateStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -372,4 +378,29 @@ LIAISON_TRACK_RATE = os.environ.get("LIAISON_TRACK_RATE", "30/h")
 LIAISON_PROPOSAL_RATE = os.environ.get("LIAISON_PROPOSAL_RATE", "10/h")
 LIAISON_TOKEN_RATE = os.environ.get("LIAISON_TOKEN_RATE", "20/h")
 
-ADMIN_SITE_HEADER = _("People's Congress Deputy Liaison Station Platform")
+# Admin lists count rows exactly up to this many; above it they show PostgreSQL's
+# estimate ("about N"), so no page ever counts a million-row table (liaison/changelist.py).
+LIAISON_CHANGELIST_EXACT_COUNT_LIMIT = int(
+    os.environ.get("LIAISON_CHANGELIST_EXACT_COUNT_LIMIT", "10000")
+)
+
+# The audit trail keeps who changed what, not where from (see MIDDLEWARE).
+AUDITLOG_DISABLE_REMOTE_ADDR = True
+
+# --- Background jobs (liaison/jobs.py) ----------------------------------------------
+
+# Imports, exports and reports with more rows than this run as background jobs with a
+# progress page; smaller ones stay in the request.
+LIAISON_JOB_THRESHOLD = int(os.environ.get("LIAISON_JOB_THRESHOLD", "5000"))
+# The largest file the admin accepts for an import (20 MB holds ~200,000 rows of xlsx).
+LIAISON_IMPORT_MAX_BYTES = int(os.environ.get("LIAISON_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Finished jobs and their files (uploads, exports) are deleted after this many days.
+LIAISON_JOB_RETENTION_DAYS = int(os.environ.get("LIAISON_JOB_RETENTION_DAYS", "7"))
+# A job queued or running this long lost its worker: it is marked failed.
+LIAISON_JOB_STALE_HOURS = int(os.environ.get("LIAISON_JOB_STALE_HOURS", "12"))
+# Daily, at night: files of finished jobs hold personal data and are kept no longer
+# than needed; once a day is enough for a retention counted in days.
+CELERY_BEAT_SCHEDULE["liaison-clean-up-jobs"] = {
+    "task": "liaison.tasks.clean_up_jobs",
+    "schedule": crontab(hour=3, minute=30),
+}

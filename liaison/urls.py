@@ -4,10 +4,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from liaison import api, views
+from liaison import api, reports, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Monthly and annual reports: an admin page of the project's own, before the admin's
+    # catch-all so it is not taken for an app label.
+    path("admin/reports/", admin.site.admin_view(reports.report_view), name="liaison_report"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # Department handlers and deputies sign in here; the admin's login is staff-only.

@@ -8,6 +8,7 @@ the rotation keeps it, attendance awards points, claims are verified or rejected
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison import scoping
 from liaison.admin import ScopedAdmin, ScopedImportExportAdmin, ScopedInline
+from liaison.changelist import RegionDrillDownFilter, ScaledChangeListMixin
 from liaison.models import Region
 from stations import points, selectors, services
 from stations.models import (
@@ -31,7 +33,7 @@ from stations.models import (
     ReceptionSchedule,
     Station,
 )
-from stations.models.base import DutySwap
+from stations.models.base import DutySwap, public_code_validator
 from stations.models.points import GradeBand, PointEntry, PointKind, PointRule
 from stations.resources import DeputyResource, StationResource
 
@@ -75,12 +77,17 @@ class PlacementInline(ScopedInline, admin.TabularInline):
 
 
 @admin.register(Deputy)
-class DeputyAdmin(ScopedImportExportAdmin):
+class DeputyAdmin(ScaledChangeListMixin, ScopedImportExportAdmin):
+    """A province's hundred thousand deputies: the capped count of liaison.changelist,
+    the region drill-down, and a search that uses an index whatever is typed."""
+
     resource_classes = [DeputyResource]
     list_display = ["code", "name", "gender", "region", "occupation", "is_active"]
-    list_filter = ["is_active", "gender"]
+    list_filter = ["is_active", "gender", RegionDrillDownFilter]
     list_select_related = ["region"]
+    # Shown as the search box's reach; get_search_results decides the lookups.
     search_fields = ["=code", "name"]
+    search_help_text = _("A deputy's public code, or part of the name.")
     autocomplete_fields = ["region", "user"]
     inlines = [MembershipInline, PlacementInline]
 
@@ -90,6 +97,19 @@ class DeputyAdmin(ScopedImportExportAdmin):
     @admin.display(description=_("annual report"))
     def annual_report(self, deputy: Deputy) -> str:
         return _report_link(deputy)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A code exactly (its unique index; codes are capitals, so the term is made
+        one) or the name containing the term (the trigram index on ``UPPER(name)``,
+        stations migration 0003): no case-folding of the code column, no DISTINCT."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        in_name = Q(name__icontains=term)
+        code = term.upper()
+        if public_code_validator.regex.match(code):
+            return queryset.filter(Q(code=code) | in_name), False
+        return queryset.filter(in_name), False
 
     def get_readonly_fields(self, request, obj=None):
         # Linking a deputy to a login is an administrator's act (accounts are theirs).

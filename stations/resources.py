@@ -1,19 +1,23 @@
 from django.utils.translation import gettext as _
 from import_export import fields
-from import_export.widgets import ForeignKeyWidget
 
 from liaison.models import Region
-from liaison.resources import ScopedResource
+from liaison.resources import CachedForeignKeyWidget, ScopedResource
 from stations.models import Deputy, Station
 
 
-class RegionCodeWidget(ForeignKeyWidget):
-    """A region given by its 12-digit code; an unknown code is a row error."""
+class RegionCodeWidget(CachedForeignKeyWidget):
+    """A region given by its 12-digit code; an unknown code is a row error.
+
+    Each distinct code is looked up once per file (a file names few regions).
+    """
 
     def __init__(self):
         super().__init__(Region, "code")
 
     def clean(self, value, row=None, **kwargs):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a code typed into a number cell comes back as 4.30421e11
         value = str(value).strip() if value is not None else ""
         if not value:
             return None

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat, LPad
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -23,13 +24,22 @@ from import_export.forms import ExportForm
 
 from liaison import regions, scoping
 from liaison.admin import (
+    AuditHistoryMixin,
+    HandlingButtonsMixin,
     IntermediateActionMixin,
+    KeptRecordsMixin,
     ReadOnlyAdmin,
     ScopedAdmin,
     ScopedInline,
     admin_page,
 )
-from liaison.models import Region, User
+from liaison.admin_jobs import ExportJobMixin
+from liaison.changelist import (
+    PrefetchedChoicesFilter,
+    RegionDrillDownFilter,
+    ScaledChangeListMixin,
+)
+from liaison.models import User
 from suggestions import selectors, services
 from suggestions.models import (
     TRACKING_ALPHABET,
@@ -59,52 +69,6 @@ def item_link(case: Case) -> str:
 # --- Data the office keeps: categories, departments, routing rules ---------------------
 
 
-class RegionDrillDownFilter(admin.SimpleListFilter):
-    """The regions one level below the user's own, then below the chosen one.
-
-    Choosing a region filters by its code prefix on the row's own ``region_id``: an
-    index range scan, no join.
-    """
-
-    title = _("region")
-    parameter_name = "region"
-
-    def _selected(self, request) -> str | None:
-        value = self.value()
-        if value and regions.CODE_RE.match(value) and scoping.in_scope(request.user, value):
-            return value
-        return None
-
-    def lookups(self, request, model_admin):
-        user = request.user
-        top = None if scoping.sees_everything(user) else user.region_id
-        if top is None and not scoping.sees_everything(user):
-            return []
-        selected = self._selected(request)
-        path = []
-        if selected:
-            # The way down from the user's region to the chosen one, then its children.
-            path = [code for code in regions.ancestors_of(selected) if code != top]
-            if top:
-                path = [code for code in path if code.startswith(regions.prefix_of(top))]
-        parent = selected or top
-        query = Q(parent_id=parent) if parent else Q(parent__isnull=True)
-        if path:
-            query |= Q(code__in=path)
-        top_depth = regions.LEVELS.index(regions.level_of(top)) + 1 if top else 0
-        return [
-            (region.code, "\u2003" * (regions.LEVELS.index(region.level) - top_depth) + region.name)
-            for region in Region.objects.filter(query).order_by("code")
-        ]
-
-    def queryset(self, request, queryset):
-        selected = self._selected(request)
-        if selected is None:
-            return queryset
-        lookup = scoping.region_lookup(queryset.model)
-        return queryset.filter(**{lookup: regions.prefix_of(selected)})
-
-
 class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
@@ -131,7 +95,7 @@ class DepartmentForm(forms.ModelForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["name", "code", "sort_order", "is_active"]
     list_display_links = ["name"]
     list_editable = ["sort_order", "is_active"]
@@ -346,26 +310,58 @@ class EventInline(RecordInline):
 # --- The changelist's filters ---------------------------------------------------------
 
 
-class DepartmentFilter(admin.SimpleListFilter):
+class CategoryFilter(PrefetchedChoicesFilter):
+    """The categories, fetched with the other filters' choices in one query."""
+
+    title = _("category")
+    parameter_name = "category"
+
+    @classmethod
+    def choices_queryset(cls, request, value):
+        return Category.objects.annotate(
+            lk_key=Cast("pk", CharField()),
+            lk_label=F("name"),
+            # The categories' own order (sort_order, code) as one sortable text.
+            lk_order=Concat(
+                LPad(Cast("sort_order", CharField()), 5, Value("0")),
+                Value(" "),
+                "code",
+                output_field=CharField(),
+            ),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(category_id=int(value))
+        return queryset
+
+
+class DepartmentFilter(PrefetchedChoicesFilter):
     """Items a department is handling now (an active assignment), by EXISTS: no join,
     so no DISTINCT over the changelist."""
 
     title = _("handling department")
     parameter_name = "department"
 
-    def lookups(self, request, model_admin):
+    @classmethod
+    def choices_queryset(cls, request, value):
         user = request.user
         departments = Department.objects.filter(is_active=True)
         if not scoping.sees_everything(user):
             if not user.region_id:
-                return []
+                return None
             # The departments of the user's region and below, and those above that
             # serve it (a township's items mostly go to county bureaus).
             departments = departments.filter(
                 Q(region__code__startswith=user.region_prefix)
                 | Q(region_id__in=regions.ancestors_of(user.region_id))
             )
-        return [(str(pk), name) for pk, name in departments.values_list("pk", "name")]
+        return departments.annotate(
+            lk_key=Cast("pk", CharField()),
+            lk_label=F("name"),
+            lk_order=Concat("region_id", Value(" "), "name", output_field=CharField()),
+        )
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -580,7 +576,15 @@ class ServiceActionsMixin(IntermediateActionMixin):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
+class SuggestionAdmin(
+    ScaledChangeListMixin,
+    KeptRecordsMixin,
+    HandlingButtonsMixin,
+    ServiceActionsMixin,
+    ExportJobMixin,
+    ExportMixin,
+    ScopedAdmin,
+):
     resource_classes = [SuggestionLedgerResource]
     export_formats = [XLSX]
     export_form_class = ExportForm  # the ledger has fixed columns
@@ -602,13 +606,16 @@ class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
     autocomplete_fields = ["region"]
     list_filter = [
         "status",
-        "category",
+        CategoryFilter,
         "channel",
         RegionDrillDownFilter,
         DepartmentFilter,
         OverdueFilter,
         YearEndSortingFilter,
     ]
+    # A drill-down by year, month and day from the calendar (liaison.changelist): the
+    # chosen period is an index range on received_at, and no query lists the dates.
+    date_hierarchy = "received_at"
     # Shown as the search box's reach; get_search_results picks one lookup per term.
     search_fields = ["=tracking_code", "=phone", "title"]
     search_help_text = _(
@@ -688,21 +695,11 @@ class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
         "merged_into_link",
     ]
 
-    # -- Permissions: items come in through the intake service and are never deleted.
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # -- Permissions: items come in through the intake service and are never deleted
+    # (KeptRecordsMixin); whoever may see the list may export the ledger.
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -739,8 +736,11 @@ class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """One indexed lookup chosen by the shape of the term, not an OR over columns:
-        a tracking code, a full mobile number, a number's last four digits, or words
-        of the title."""
+        a tracking code (its unique index), a full mobile number (its btree index), a
+        number's last four digits or words of the title (the trigram indexes of
+        migration 0005: ``LIKE '%8000'`` on the phone, ``UPPER(title) LIKE`` for the
+        title). A title term shorter than three characters has no trigram to look up,
+        so it reads the rows newest first until the page is full."""
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -797,17 +797,12 @@ class SuggestionAdmin(ServiceActionsMixin, ExportMixin, ScopedAdmin):
         return item_link(suggestion.merged_into) if suggestion.merged_into_id else "—"
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The action buttons come from HandlingButtonsMixin; an open item also lists
+        # the open items like it (candidates for merging).
         if obj is not None and change:
             context["similar_cases"] = (
                 selectors.similar_open_cases(case=obj, user=request.user) if obj.is_open else []
             )
-            context["handling_actions"] = (
-                self._handling_actions(obj) if self.has_change_permission(request, obj) else []
-            )
-            context["action_checkbox_name"] = helpers.ACTION_CHECKBOX_NAME
-            if not context["adminform"].form.fields:
-                # Nothing left to edit: no save buttons that would save nothing.
-                context.update(show_save=False, show_save_and_continue=False)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _handling_actions(self, suggestion: Suggestion) -> list[tuple[str, str]]:

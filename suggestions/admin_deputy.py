@@ -12,11 +12,9 @@ office sees a draft only once it went back to the deputy from the office.
 """
 
 import io
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import HttpResponse
@@ -30,7 +28,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from liaison import scoping
-from liaison.admin import ScopedAdmin, ScopedInline, admin_page
+from liaison.admin import (
+    AuditHistoryMixin,
+    HandlingButtonsMixin,
+    KeptRecordsMixin,
+    ScopedAdmin,
+    ScopedInline,
+    admin_page,
+)
+from liaison.reports import Figure
 from stations.models import Congress
 from suggestions import deputy_suggestions as ds
 from suggestions import services
@@ -240,38 +246,35 @@ class ReportForm(forms.Form):
 # --- The annual report: one set of figures for the page and the Excel file ------------
 
 
-@dataclass(frozen=True)
-class Figure:
-    label: str
-    value: int | float | None
-    percent: bool = False
-
-    @property
-    def display(self) -> str:
-        if self.value is None:
-            return "—"
-        return f"{self.value}%" if self.percent else str(self.value)
-
-
 def report_figures(report: dict) -> list[Figure]:
     """The report's headline figures, in the order both formats show them."""
     return [
-        Figure(gettext("Suggestions accepted"), report["total"]),
-        Figure(gettext("Replied"), report["replied"]),
-        Figure(gettext("Not yet replied"), report["unreplied"]),
-        Figure(gettext("Replied on time"), report["on_time"]),
-        Figure(gettext("On-time rate"), report["on_time_rate"], percent=True),
-        Figure(gettext("Ratings by deputies"), report["rated"]),
-        Figure(gettext("Satisfied or basically satisfied"), report["satisfied"]),
-        Figure(gettext("Satisfaction rate"), report["satisfaction_rate"], percent=True),
+        Figure("total", gettext("Suggestions accepted"), report["total"]),
+        Figure("replied", gettext("Replied"), report["replied"]),
+        Figure("unreplied", gettext("Not yet replied"), report["unreplied"]),
+        Figure("on_time", gettext("Replied on time"), report["on_time"]),
+        Figure("on_time_rate", gettext("On-time rate"), report["on_time_rate"], percent=True),
+        Figure("rated", gettext("Ratings by deputies"), report["rated"]),
+        Figure("satisfied", gettext("Satisfied or basically satisfied"), report["satisfied"]),
+        Figure(
+            "satisfaction_rate",
+            gettext("Satisfaction rate"),
+            report["satisfaction_rate"],
+            percent=True,
+        ),
     ]
 
 
 def report_classes(report: dict) -> list[Figure]:
     """Suggestions by result class, and those without one yet."""
-    rows = [Figure(f"{row['code']} {row['name']}", row["count"]) for row in report["classes"]]
+    rows = [
+        Figure(row["code"], f"{row['code']} {row['name']}", row["count"])
+        for row in report["classes"]
+    ]
     classified = sum(row["count"] for row in report["classes"])
-    rows.append(Figure(gettext("No result class yet"), report["total"] - classified))
+    rows.append(
+        Figure("unclassified", gettext("No result class yet"), report["total"] - classified)
+    )
     return rows
 
 
@@ -353,7 +356,9 @@ def report_xlsx(report: dict) -> bytes:
 
 
 @admin.register(DeputySuggestion)
-class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
+class DeputySuggestionAdmin(
+    KeptRecordsMixin, HandlingButtonsMixin, ServiceActionsMixin, ScopedAdmin
+):
     action_template = "admin/suggestions/deputysuggestion/action_form.html"
     list_display = [
         "number_display",
@@ -459,18 +464,7 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
         "satisfaction_display",
     ]
 
-    # -- Permissions: deputies write suggestions on their pages; nothing is deleted.
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
+    # Deputies write suggestions on their pages (KeptRecordsMixin: no add, no delete).
 
     def get_queryset(self, request):
         # A draft never submitted is the deputy's own; a returned one is the office's too.
@@ -539,16 +533,6 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
             return FollowUp.Rating(suggestion.satisfaction).label
         except ValueError:
             return suggestion.satisfaction
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and change:
-            context["handling_actions"] = (
-                self._handling_actions(obj) if self.has_change_permission(request, obj) else []
-            )
-            context["action_checkbox_name"] = helpers.ACTION_CHECKBOX_NAME
-            if not context["adminform"].form.fields:
-                context.update(show_save=False, show_save_and_continue=False)
-        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _handling_actions(self, suggestion: DeputySuggestion) -> list[tuple[str, str]]:
         """The actions that apply to a suggestion in its status, as buttons on its page."""
@@ -652,29 +636,34 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
             ),
         )
 
-    @admin.action(description=_("Return to the deputy…"), permissions=["change"])
-    def return_suggestions(self, request, queryset):
+    def _asking_action(self, request, queryset, *, form_class, service, done: str, **page):
+        """An action whose page asks for what ``form_class`` holds, then calls
+        ``service(suggestion=…, user=…, **the form's data)`` for each item."""
         items = self._items(request, queryset)
         if items is None:
             return self._finish(request)
         applying = "apply" in request.POST
-        form = ReturnForm(request.POST if applying else None)
+        form = form_class(request.POST if applying else None)
         if applying and form.is_valid():
-            reason = form.cleaned_data["reason"]
+            data = form.cleaned_data
             self._each(
                 request,
                 items,
-                lambda item: ds.deputy_suggestion_return(
-                    suggestion=item, user=request.user, reason=reason
-                ),
-                gettext("Returned to the deputy: %(count)s."),
+                lambda item: service(suggestion=item, user=request.user, **data),
+                done,
             )
             return self._finish(request)
-        return self._intermediate(
+        return self._intermediate(request, items=items, form=form, **page)
+
+    @admin.action(description=_("Return to the deputy…"), permissions=["change"])
+    def return_suggestions(self, request, queryset):
+        return self._asking_action(
             request,
+            queryset,
+            form_class=ReturnForm,
+            service=ds.deputy_suggestion_return,
+            done=gettext("Returned to the deputy: %(count)s."),
             action="return_suggestions",
-            items=items,
-            form=form,
             title=_("Return to the deputy"),
             submit_label=_("Return"),
             intro=_(
@@ -736,27 +725,13 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
 
     @admin.action(description=_("Wide-ranging: 6 months…"), permissions=["change"])
     def mark_wide_ranging(self, request, queryset):
-        items = self._items(request, queryset)
-        if items is None:
-            return self._finish(request)
-        applying = "apply" in request.POST
-        form = WideRangingForm(request.POST if applying else None)
-        if applying and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            self._each(
-                request,
-                items,
-                lambda item: ds.deputy_suggestion_set_wide_ranging(
-                    suggestion=item, user=request.user, reason=reason
-                ),
-                gettext("Given 6 months: %(count)s."),
-            )
-            return self._finish(request)
-        return self._intermediate(
+        return self._asking_action(
             request,
+            queryset,
+            form_class=WideRangingForm,
+            service=ds.deputy_suggestion_set_wide_ranging,
+            done=gettext("Given 6 months: %(count)s."),
             action="mark_wide_ranging",
-            items=items,
-            form=form,
             title=_("Wide-ranging or hard: 6 months"),
             submit_label=_("Give 6 months"),
             intro=_(
@@ -767,27 +742,13 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
 
     @admin.action(description=_("Priority supervision…"), permissions=["change"])
     def flag_priority(self, request, queryset):
-        items = self._items(request, queryset)
-        if items is None:
-            return self._finish(request)
-        applying = "apply" in request.POST
-        form = PriorityForm(request.POST if applying else None)
-        if applying and form.is_valid():
-            leader = form.cleaned_data["leader"]
-            self._each(
-                request,
-                items,
-                lambda item: ds.deputy_suggestion_flag_priority(
-                    suggestion=item, user=request.user, leader=leader
-                ),
-                gettext("Under priority supervision: %(count)s."),
-            )
-            return self._finish(request)
-        return self._intermediate(
+        return self._asking_action(
             request,
+            queryset,
+            form_class=PriorityForm,
+            service=ds.deputy_suggestion_flag_priority,
+            done=gettext("Under priority supervision: %(count)s."),
             action="flag_priority",
-            items=items,
-            form=form,
             title=_("Priority supervision"),
             submit_label=_("Put under supervision"),
             intro=_("A leader supervises the handling of key suggestions in person (重点督办)."),
@@ -817,7 +778,7 @@ class DeputySuggestionAdmin(ServiceActionsMixin, ScopedAdmin):
 
 
 @admin.register(ResultClass)
-class ResultClassAdmin(admin.ModelAdmin):
+class ResultClassAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """The province's list of result classes (A 已解决或采纳, B 列入计划逐步解决, …)."""
 
     list_display = ["code", "name", "needs_review", "sort_order", "is_active"]

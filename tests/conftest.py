@@ -9,7 +9,7 @@ from django.db import connection
 
 from tests.factories import make_region, make_user
 from tests.fakes import silent_server
-from tests.workers import broker, worker  # noqa: F401  (fixtures)
+from tests.workers import broker, shared_media, worker  # noqa: F401  (fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -68,6 +68,12 @@ def admin_user(db):
 
 
 @pytest.fixture
+def province_clerk(hunan):
+    """Hana works in the Hunan provincial congress office."""
+    return make_user("hana", role="office", region=hunan)
+
+
+@pytest.fixture
 def city_clerk(hengyang):
     return make_user("carol", role="office", region=hengyang)
 
@@ -97,6 +103,13 @@ def deputy_user(db):
 @pytest.fixture
 def department_user(db):
     return make_user("dan", role="department")
+
+
+@pytest.fixture
+def english(client, settings):
+    """The test client asks for English: pages are checked by their English text,
+    whatever the Chinese catalogue holds. Modules use it with ``usefixtures``."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture

@@ -14,8 +14,10 @@ from pathlib import Path
 import kombu.pools
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from liaison.celery import app as celery_app
+from liaison.models import Job
 from tests.fakes import FakeGateway
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +99,25 @@ def worker(transactional_db):
     output = process.communicate(timeout=30)[0]
     gateway.__exit__(None, None, None)
     print(output[-3000:])
+
+
+@pytest.fixture
+def shared_media(tmp_path, monkeypatch, settings):
+    """One media folder for this process and the worker it starts (listed before it)."""
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    monkeypatch.setenv("PRIVATE_ROOT", str(tmp_path / "private"))
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
+
+
+def finished_job_state(client, job, seconds: float = 30) -> dict:
+    """Poll the job's progress URL, as its page does, until the job has finished; the
+    last answer. Fails with the jobs' states if it does not finish in time."""
+    progress = reverse("admin:liaison_job_progress", args=[job.pk])
+    assert wait_for(lambda: client.get(progress).json()["finished"], seconds), list(
+        Job.objects.values("status", "error")
+    )
+    return client.get(progress).json()
 
 
 def _database_url() -> str:

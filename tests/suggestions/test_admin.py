@@ -30,6 +30,10 @@ from tests.factories import make_region, make_user
 CHANGELIST = "admin:suggestions_suggestion_changelist"
 
 
+# Pages are checked by their English msgids, whatever the catalogue holds.
+pytestmark = pytest.mark.usefixtures("english")
+
+
 def change_url(item) -> str:
     return reverse("admin:suggestions_suggestion_change", args=[item.pk])
 
@@ -58,12 +62,6 @@ def act(client, action, items, **data):
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.wsgi_request._messages]
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    # Messages and labels are checked by their English msgids, whatever the catalogue holds.
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture

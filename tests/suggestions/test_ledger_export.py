@@ -35,10 +35,8 @@ HEADERS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    # Headers and labels are checked by their English msgids, whatever the catalogue holds.
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+# Pages are checked by their English msgids, whatever the catalogue holds.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def export(client, **filters) -> list[dict]:

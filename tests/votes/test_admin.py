@@ -35,11 +35,8 @@ from votes.models import (
     TallySheet,
 )
 
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    # Messages and labels are checked by their English msgids, whatever the catalogue holds.
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+# Pages are checked by their English msgids, whatever the catalogue holds.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def change_url(cycle) -> str:
