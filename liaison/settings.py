@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served as our static files (no CDN)
     "import_export",
     "rules.apps.AutodiscoverRulesConfig",
     "auditlog",
@@ -206,8 +209,43 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Conventions of the API: liaison/api.py's docstring.
+    "DEFAULT_PAGINATION_CLASS": "liaison.api.Pagination",  # ?limit=&offset=, at most 200
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",  # only where a view names search_fields
+        "liaison.api.OrderingFilter",  # only where a view names ordering_fields
+    ],
+    # One error shape: {"detail", "code"} (+ "errors" per field for invalid input).
+    "EXCEPTION_HANDLER": "liaison.api.exception_handler",
+    # drf_spectacular.openapi.AutoSchema, declaring each view's error answers as well.
+    "DEFAULT_SCHEMA_CLASS": "liaison.api_schema.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "人大代表联络站数字平台 API",
+    "DESCRIPTION": (
+        "Stations, deputies, opinions and suggestions, livelihood-project ballots. "
+        "Sign in with POST /api/v1/auth/token/ and send `Authorization: Token <key>`; "
+        'errors are {"detail", "code"} (+ "errors" per field); lists take ?limit=&offset=.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SERVERS": [{"url": "/", "description": "This site"}],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The documentation pages' JavaScript and CSS come from drf-spectacular-sidecar through
+    # our static files, so they work on a closed network (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "StationKindEnum": "stations.models.Station.Kind",
+        "ProjectStatusEnum": "votes.models.Project.Status",
+    },
 }
 # How many reverse proxies stand in front of the site. Rate limits count the client
 # address the nearest proxy saw; with none set, only REMOTE_ADDR is trusted.
@@ -403,4 +441,18 @@ LIAISON_JOB_STALE_HOURS = int(os.environ.get("LIAISON_JOB_STALE_HOURS", "12"))
 CELERY_BEAT_SCHEDULE["liaison-clean-up-jobs"] = {
     "task": "liaison.tasks.clean_up_jobs",
     "schedule": crontab(hour=3, minute=30),
+}
+
+# --- 12345 hotline callbacks (suggestions/hotline.py, docs/hotline.md) ----------------
+
+# A callback that fails is tried again after 1, 2, 4, 8 … times the base delay; after
+# the last try it waits on the admin's dead-letter list for "retry now".
+LIAISON_HOTLINE_MAX_ATTEMPTS = int(os.environ.get("LIAISON_HOTLINE_MAX_ATTEMPTS", "8"))
+LIAISON_HOTLINE_RETRY_SECONDS = int(os.environ.get("LIAISON_HOTLINE_RETRY_SECONDS", "60"))
+# Seconds to connect to and hear from the hotline: a slow hotline must not hold a worker.
+LIAISON_HOTLINE_TIMEOUT = float(os.environ.get("LIAISON_HOTLINE_TIMEOUT", "5"))
+# Every minute: the shortest backoff is a minute, and an idle pass is one indexed query.
+CELERY_BEAT_SCHEDULE["suggestions-retry-hotline-callbacks"] = {
+    "task": "suggestions.tasks.retry_hotline_callbacks",
+    "schedule": 60.0,
 }

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from liaison import api, reports, views
 
@@ -22,12 +23,27 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/start/", views.start, name="start"),
     path("inbox/", views.inbox, name="inbox"),
-    path("api/v1/auth/token/", api.TokenObtainView.as_view(), name="api_token"),
-    path("api/v1/", include("votes.api_urls")),
+    # The 12345 hotline's signed work orders (docs/hotline.md) and Open311 GeoReport v2.
+    path("api/v1/hotline/", include("suggestions.hotline_urls")),
+    path("open311/v2/", include("suggestions.open311_urls")),
+    path("api/v1/", include("liaison.api_urls")),
+    # The OpenAPI 3 schema and its documentation pages (assets from our static files).
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path(
+        "api/redoc/",
+        # Our template: drf-spectacular's loads web fonts from Google.
+        SpectacularRedocView.as_view(url_name="api_schema", template_name="api/redoc.html"),
+        name="api_redoc",
+    ),
     path("", include("votes.urls")),
     path("", include("suggestions.urls")),
     path("", include("stations.urls")),
 ]
+
+# Under /api/, an unknown address and a crash answer in the API's error shape.
+handler404 = api.page_not_found
+handler500 = api.server_error
 
 if settings.DEBUG:
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1060,4 +1060,4 @@ class SuggestionAdmin(
 
 
 import suggestions.admin_receptions  # noqa: E402, F401
-from suggestions import admin_deputy  # noqa: E402, F401
+from suggestions import admin_deputy, admin_integrations  # noqa: E402, F401

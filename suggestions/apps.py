@@ -8,4 +8,8 @@ class SuggestionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Panels for the deputy's home page (liaison.workspace).
-        from suggestions import workspace  # noqa: F401
+        # Status changes of 12345 work orders go back to the hotline (an Event receiver).
+        from suggestions import (
+            hotline,  # noqa: F401
+            workspace,  # noqa: F401
+        )

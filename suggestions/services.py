@@ -124,7 +124,9 @@ def suggestion_submit(
         errors.setdefault("deputy", []).append(_("This deputy no longer takes opinions here."))
     if region is None and "station" not in errors:
         errors.setdefault("station", []).append(_("Choose the station the opinion is for."))
-    if category is None or not category.is_active:
+    # A 12345 work order may come in a category we do not have: the office sorts it.
+    uncategorised_ok = channel == Suggestion.Channel.HOTLINE and category is None
+    if not uncategorised_ok and (category is None or not category.is_active):
         errors.setdefault("category", []).append(_("Choose a category."))
     if not consent:
         errors.setdefault("consent", []).append(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from suggestions import deputy_suggestions, receptions, services
+from suggestions import deputy_suggestions, hotline, receptions, services
 
 
 @shared_task
@@ -37,3 +37,15 @@ def expire_personal_data() -> int:
 def remind_reviews() -> int:
     """B-class deputy suggestions whose later review (回头看) is due."""
     return deputy_suggestions.reviews_due()
+
+
+@shared_task
+def deliver_hotline_callbacks(*, order_id: int) -> int:
+    """Post a 12345 work order's due callbacks, in order (suggestions.hotline)."""
+    return hotline.callbacks_deliver(order_id=order_id)
+
+
+@shared_task
+def retry_hotline_callbacks() -> int:
+    """Queue the hotline callbacks whose backoff is over; forget old signatures."""
+    return hotline.callbacks_retry_due()

@@ -6,21 +6,26 @@ an API token (``Authorization: Token <key>``, from ``POST /api/v1/auth/token/``)
 session (then with the CSRF token, as any form). Anonymous requests answer 401,
 everyone else who is not a linked deputy 403. Results are public, once published.
 
-Every error body is ``{"detail": "<message>"}`` in the visitor's language; an invalid
-ballot adds ``"errors"``, one message per problem. The views are thin: the serializers
-check shapes, ``votes.services`` decides and writes, ``votes.selectors`` reads.
+Every error body is ``{"detail": "<message>", "code": "<code>"}`` in the visitor's
+language (``liaison.api``); an invalid ballot (code ``invalid_ballot``) adds
+``"errors": {"non_field_errors": [...]}``, one message per problem. The views are thin:
+the serializers check shapes, ``votes.services`` decides and writes, ``votes.selectors`` reads.
 
 Secrecy: the receipt code goes into the 201 answer and nowhere else — not into a log,
 the session, a message or a cache (the answer says ``Cache-Control: no-store``).
 """
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.renderers import JSONRenderer
@@ -28,11 +33,22 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from liaison.api import BadRequest, Conflict, check_body_size, request_data
+from liaison import regions
+from liaison.api import Conflict, check_body_size, error_responses, request_data
 from stations.rules import is_linked_deputy
 from votes import selectors, services
-from votes.models import BallotCycle, Round
-from votes.serializers import BallotCastSerializer, CycleResultsSerializer, OpenBallotSerializer
+from votes.models import BallotCycle, Phase, Project, Round
+from votes.models.cycles import PHASE_ORDER
+from votes.serializers import (
+    BallotCastDoc,
+    BallotCastSerializer,
+    CycleResultsSerializer,
+    CycleSerializer,
+    OpenBallotSerializer,
+    ProjectDetailSerializer,
+    ProjectListSerializer,
+    ReceiptSerializer,
+)
 
 # --- Permissions and errors -----------------------------------------------------------
 
@@ -46,15 +62,15 @@ class IsLinkedDeputy(BasePermission):
         return is_linked_deputy(request.user)
 
 
-class InvalidBallot(BadRequest):
+class InvalidBallot(ValidationError):
     default_detail = _("The ballot is not valid.")
     default_code = "invalid_ballot"
 
 
 def _invalid_ballot(messages: list[str]) -> InvalidBallot:
-    messages = [str(message) for message in messages]
-    # "detail" as every other error has it; "errors" for a client that lists them.
-    return InvalidBallot({"detail": " ".join(messages), "errors": messages})
+    # A ballot's problems are about the ballot as a whole: non_field_errors, one message
+    # per problem; the error handler joins them into "detail".
+    return InvalidBallot({api_settings.NON_FIELD_ERRORS_KEY: [str(m) for m in messages]})
 
 
 def _cycle(pk: int) -> BallotCycle:
@@ -75,6 +91,7 @@ class _DeputyAPIView(APIView):
 # --- Endpoints ------------------------------------------------------------------------
 
 
+@extend_schema(tags=["ballots"], responses=OpenBallotSerializer(many=True))
 class BallotListView(_DeputyAPIView):
     """``GET /api/v1/ballots/``: the cycles with a round open that the deputy may vote in.
 
@@ -95,6 +112,11 @@ class BallotListView(_DeputyAPIView):
 
 # The marks never go into an error report (mail to ADMINS, Sentry and the like).
 @method_decorator(sensitive_post_parameters(), name="dispatch")
+@extend_schema(
+    tags=["ballots"],
+    request=BallotCastDoc,
+    responses={201: ReceiptSerializer, **error_responses(409)},
+)
 class BallotCastView(_DeputyAPIView):
     """``POST /api/v1/ballots/<cycle id>/cast/``: cast the deputy's secret ballot in the
     cycle's open round.
@@ -148,6 +170,10 @@ class BallotCastView(_DeputyAPIView):
         return response
 
 
+@extend_schema(
+    tags=["ballots"],
+    responses={200: CycleResultsSerializer, **error_responses(403)},
+)
 class BallotResultsView(APIView):
     """``GET /api/v1/ballots/<cycle id>/results/``: the published results, open to anyone.
 
@@ -187,3 +213,123 @@ class BallotResultsView(APIView):
             },
         )
         return Response(serializer.data)
+
+
+# --- Public cycles and projects -------------------------------------------------------
+
+# A project is public once its cycle is being implemented (the public project page's rule).
+IMPLEMENTING_PHASES = PHASE_ORDER[PHASE_ORDER.index(Phase.IMPLEMENTING) :]
+REGION_VALIDATOR = RegexValidator(regions.CODE_RE, _("A division code has exactly 12 digits."))
+
+
+def _region_subtree(field: str):
+    def filter_region(queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # An indexed prefix match on the congress's region code: the whole subtree.
+        return queryset.filter(**{f"{field}__startswith": regions.prefix_of(value)})
+
+    return filter_region
+
+
+class CycleFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(
+        method=_region_subtree("congress__region__code"),
+        max_length=12,
+        validators=[REGION_VALIDATOR],
+        help_text=_("A 12-digit division code: the cycles of its whole subtree."),
+    )
+    year = django_filters.NumberFilter(min_value=2000, max_value=2100)
+    phase = django_filters.ChoiceFilter(choices=Phase.choices)
+    results_published = django_filters.BooleanFilter(
+        method="filter_results_published",
+        help_text=_("true: only cycles whose results are published."),
+    )
+
+    class Meta:
+        model = BallotCycle
+        fields = ["region", "year", "phase", "results_published"]
+
+    def filter_results_published(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return queryset
+        lookup = {"phase__in": selectors.RESULTS_PHASES}
+        return queryset.filter(**lookup) if value else queryset.exclude(**lookup)
+
+
+class ProjectFilter(django_filters.FilterSet):
+    cycle = django_filters.NumberFilter(field_name="candidate__cycle_id", min_value=1)
+    region = django_filters.CharFilter(
+        method=_region_subtree("candidate__cycle__congress__region__code"),
+        max_length=12,
+        validators=[REGION_VALIDATOR],
+        help_text=_("A 12-digit division code: the projects of its whole subtree."),
+    )
+    year = django_filters.NumberFilter(
+        field_name="candidate__cycle__year", min_value=2000, max_value=2100
+    )
+    status = django_filters.ChoiceFilter(choices=Project.Status.choices)
+
+    class Meta:
+        model = Project
+        fields = ["cycle", "region", "year", "status"]
+
+
+class _PublicListView(generics.ListAPIView):
+    """Anonymous reads: no authentication, so no session and no CSRF check."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+
+
+@extend_schema(tags=["ballots"])
+class CycleListView(_PublicListView):
+    """``GET /api/v1/cycles/``: every ballot cycle, newest year first, as the public list
+    shows them; ``results_url`` once its results are published. One query a page."""
+
+    serializer_class = CycleSerializer
+    filterset_class = CycleFilter
+
+    def get_queryset(self):
+        return selectors.cycles_public()
+
+
+def _public_projects() -> QuerySet[Project]:
+    return Project.objects.filter(candidate__cycle__phase__in=IMPLEMENTING_PHASES)
+
+
+@extend_schema(tags=["projects"])
+class ProjectListView(_PublicListView):
+    """``GET /api/v1/projects/``: the selected projects being carried out, with their
+    progress. One query a page."""
+
+    serializer_class = ProjectListSerializer
+    filterset_class = ProjectFilter
+    ordering_fields = ["progress", "updated_at"]
+
+    def get_queryset(self):
+        return (
+            _public_projects()
+            .select_related("candidate__cycle__congress", "supervising_group")
+            .order_by("-candidate__cycle__year", "candidate__cycle_id", "candidate__number")
+        )
+
+
+@extend_schema(tags=["projects"])
+class ProjectDetailView(generics.RetrieveAPIView):
+    """``GET /api/v1/projects/<id>/``: a project's public progress page — milestones,
+    progress reports, photos, inspections (not who made them). 404 before its cycle is
+    implemented. Five queries."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    serializer_class = ProjectDetailSerializer
+
+    def get_object(self):
+        try:
+            project = selectors.project_detail(self.kwargs["pk"])
+        except Project.DoesNotExist:
+            raise NotFound(_("There is no public project with this number.")) from None
+        if not project.candidate.cycle.reached(Phase.IMPLEMENTING):
+            raise NotFound(_("There is no public project with this number."))
+        return project

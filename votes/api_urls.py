@@ -1,4 +1,4 @@
-"""The ballots API, mounted at ``/api/v1/`` inside the ``votes_api`` namespace."""
+"""The ballots and projects API, mounted at ``/api/v1/`` inside the ``votes_api`` namespace."""
 
 from django.urls import path
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("ballots/", api.BallotListView.as_view(), name="ballots"),
     path("ballots/<int:pk>/cast/", api.BallotCastView.as_view(), name="cast"),
     path("ballots/<int:pk>/results/", api.BallotResultsView.as_view(), name="results"),
+    path("cycles/", api.CycleListView.as_view(), name="cycles"),
+    path("projects/", api.ProjectListView.as_view(), name="projects"),
+    path("projects/<int:pk>/", api.ProjectDetailView.as_view(), name="project"),
 ]

@@ -8,11 +8,15 @@ checks only the shape of the body. The output serializers name every field they 
 
 from collections.abc import Mapping
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from votes.models import Candidate, Choice, Round
+from votes import selectors
+from votes.models import BallotCycle, Candidate, Choice, Project, Round
+from votes.models.projects import Inspection, Milestone, ProgressReport, ProjectPhoto
 
 # --- Input ----------------------------------------------------------------------------
 
@@ -66,6 +70,21 @@ class BallotCastSerializer(serializers.Serializer):
         return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: messages})
 
 
+class BallotCastDoc(serializers.Serializer):
+    """The documented shape of a ballot (the schema's; ``BallotCastSerializer`` parses it)."""
+
+    marks = serializers.DictField(
+        child=serializers.ChoiceField(choices=Choice.choices),
+        help_text=_("One mark per candidate of the round, keyed by the candidate's id."),
+    )
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt = serializers.CharField(
+        help_text=_("Shown once: find it among the published receipts to see your ballot counted.")
+    )
+
+
 # --- Open ballots ---------------------------------------------------------------------
 
 
@@ -108,6 +127,7 @@ class OpenBallotSerializer(serializers.Serializer):
         # The most "for" marks a ballot may carry; a satisfaction vote has no such limit.
         return None if round_.kind == Round.Kind.SATISFACTION else round_.places
 
+    @extend_schema_field(ChoiceSerializer(many=True))
     def get_choices(self, round_: Round) -> list[dict]:
         return ChoiceSerializer(
             [{"value": str(choice), "label": Choice(choice).label} for choice in round_.choices],
@@ -184,6 +204,15 @@ class CountedRoundSerializer(serializers.Serializer):
     counted_at = serializers.DateTimeField()
     results = serializers.SerializerMethodField()
 
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.DictField(),
+            help_text=_(
+                "Per candidate: candidate, the count of each choice, score, rank, and in a "
+                "selection vote passed, selected and tied."
+            ),
+        )
+    )
     def get_results(self, round_: Round) -> list[dict]:
         rows = list(round_.results.all())
         if round_.kind == Round.Kind.SATISFACTION:
@@ -212,9 +241,11 @@ class CycleResultsSerializer(serializers.Serializer):
     receipts = serializers.SerializerMethodField()
     satisfaction = serializers.SerializerMethodField()
 
+    @extend_schema_field(CountedRoundSerializer(many=True))
     def get_rounds(self, cycle) -> list[dict]:
         return CountedRoundSerializer(self.context["rounds"], many=True).data
 
+    @extend_schema_field(ResultCandidateSerializer(many=True))
     def get_selected(self, cycle) -> list[dict]:
         # The candidates finally selected (the run-offs' winners included), best first:
         # read from the result rows already loaded, not queried again.
@@ -237,3 +268,143 @@ class CycleResultsSerializer(serializers.Serializer):
         data = CountedRoundSerializer(round_).data
         data["receipts"] = self.context["satisfaction_receipts"]
         return data
+
+
+# --- Public cycles and projects -------------------------------------------------------
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    """A row of ``GET /api/v1/cycles/``: what the public cycle list shows."""
+
+    congress = serializers.CharField(source="congress.name")
+    region = serializers.CharField(source="congress.region_id", allow_null=True)
+    phase_display = serializers.CharField(source="get_phase_display")
+    results_published = serializers.SerializerMethodField()
+    results_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BallotCycle
+        fields = [
+            "id",
+            "title",
+            "congress",
+            "region",
+            "year",
+            "places",
+            "phase",
+            "phase_display",
+            "published_at",
+            "evaluated_at",
+            "results_published",
+            "results_url",
+        ]
+
+    def get_results_published(self, cycle: BallotCycle) -> bool:
+        return selectors.results_published(cycle)
+
+    def get_results_url(self, cycle: BallotCycle) -> str | None:
+        if not selectors.results_published(cycle):
+            return None
+        path = reverse("votes_api:results", args=[cycle.pk])
+        return self.context["request"].build_absolute_uri(path)
+
+
+class ProjectCycleSerializer(serializers.ModelSerializer):
+    congress = serializers.CharField(source="congress.name")
+
+    class Meta:
+        model = BallotCycle
+        fields = ["id", "title", "year", "congress"]
+
+
+class ProjectListSerializer(serializers.ModelSerializer):
+    """A row of ``GET /api/v1/projects/``: a selected project and how far it is."""
+
+    number = serializers.IntegerField(source="candidate.number")
+    title = serializers.CharField(source="candidate.title")
+    cycle = ProjectCycleSerializer(source="candidate.cycle")
+    status_display = serializers.CharField(source="get_status_display")
+    responsible_unit = serializers.CharField(source="candidate.responsible_unit")
+    planned_completion = serializers.DateField(source="candidate.planned_completion")
+    supervising_group = serializers.CharField(
+        source="supervising_group.name", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "number",
+            "title",
+            "cycle",
+            "status",
+            "status_display",
+            "progress",
+            "budget",
+            "spent",
+            "responsible_unit",
+            "planned_completion",
+            "started_on",
+            "completed_on",
+            "supervising_group",
+            "updated_at",
+        ]
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["title", "due_date", "progress", "completed_on"]
+
+
+class ProgressReportSerializer(serializers.ModelSerializer):
+    """A progress report as the public page shows it (not who entered it)."""
+
+    class Meta:
+        model = ProgressReport
+        fields = ["reported_on", "progress", "spent", "note"]
+
+
+class ProjectPhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProjectPhoto
+        fields = ["url", "caption", "taken_on"]
+
+    def get_url(self, photo: ProjectPhoto) -> str:
+        return self.context["request"].build_absolute_uri(photo.image.url)
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    """An inspection's finding and report; which deputies went is not published."""
+
+    kind_display = serializers.CharField(source="get_kind_display")
+    finding_display = serializers.CharField(source="get_finding_display")
+
+    class Meta:
+        model = Inspection
+        fields = ["kind", "kind_display", "inspected_on", "finding", "finding_display", "report"]
+
+
+class ProjectDetailSerializer(ProjectListSerializer):
+    """``GET /api/v1/projects/<id>/``: the public progress page as data."""
+
+    description = serializers.CharField(source="candidate.description")
+    location = serializers.CharField(source="candidate.location")
+    milestones = MilestoneSerializer(many=True)
+    reports = ProgressReportSerializer(many=True)
+    photos = ProjectPhotoSerializer(many=True)
+    inspections = InspectionSerializer(many=True)
+
+    class Meta(ProjectListSerializer.Meta):
+        fields = [
+            *ProjectListSerializer.Meta.fields,
+            "description",
+            "location",
+            "plan",
+            "milestones",
+            "reports",
+            "photos",
+            "inspections",
+        ]

@@ -1,5 +1,6 @@
 """Suggestions' models: the handling machinery and constituent opinions (base), the
-reception ledger's matters, and formal deputy suggestions."""
+reception ledger's matters, formal deputy suggestions, and the outside systems (12345
+hotline, Open311) that file items (integrations)."""
 
 from suggestions.models.base import (  # noqa: F401
     CONTENT_MAX,
@@ -28,4 +29,5 @@ from suggestions.models.base import (  # noqa: F401
     validate_not_markup,
 )
 from suggestions.models.deputy import *  # noqa: F403
+from suggestions.models.integrations import *  # noqa: F403
 from suggestions.models.receptions import *  # noqa: F403

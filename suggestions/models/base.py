@@ -312,6 +312,7 @@ class Suggestion(Case):
         API = "api", _("API")
         RECEPTION = "reception", _("Reception day")
         HOTLINE = "hotline", _("12345 hotline")
+        OPEN311 = "open311", _("Open311 client")
 
     tracking_code = models.CharField(
         _("tracking code"), max_length=16, unique=True, default=new_tracking_code, editable=False

@@ -23,6 +23,7 @@ OFFICE_MENUS = {
         "suggestions.assignment",
         "suggestions.reply",
         "suggestions.followup",
+        "suggestions.workorder",
         "suggestions.department",
         "suggestions.routingrule",
         "suggestions.category",
@@ -53,6 +54,8 @@ OFFICE_MENUS = {
     "System administration": [
         "liaison.region",
         "liaison.workdayoverride",
+        "suggestions.integration",
+        "suggestions.callbackdelivery",
         "suggestions.personaldataaccess",
     ],
 }
@@ -237,7 +240,7 @@ def test_nobody_types_an_opinion_into_the_admin(client, request, who):
     assert client.get(url_of("suggestions.suggestion", "add")).status_code == 403
 
 
-def test_the_system_group_page_shows_a_clerk_only_the_regions_holidays_and_reveals(
+def test_the_system_group_page_shows_a_clerk_regions_holidays_integrations_and_reveals(
     client, county_clerk
 ):
     client.force_login(county_clerk)
@@ -247,5 +250,7 @@ def test_the_system_group_page_shows_a_clerk_only_the_regions_holidays_and_revea
     assert [m["object_name"] for m in group["models"]] == [
         "Region",
         "WorkdayOverride",
+        "Integration",
+        "CallbackDelivery",
         "PersonalDataAccess",
     ]

@@ -69,7 +69,7 @@ def test_the_token_authenticates_api_requests(api, deputy_user):
 def test_a_wrong_password_is_a_400_with_a_translated_message(api, deputy_user):
     response = api.post(TOKEN, {"username": "dora", "password": "wrong"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("Wrong username or password.")}
+    assert response.json() == {"detail": zh("Wrong username or password."), "code": "authorization"}
     assert not Token.objects.exists()
 
 
@@ -83,7 +83,7 @@ def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(api, deputy_us
 def test_the_message_follows_the_chosen_language(api, deputy_user, settings):
     api.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = api.post(TOKEN, {"username": "dora", "password": "wrong"}, format="json")
-    assert response.json() == {"detail": "Wrong username or password."}
+    assert response.json() == {"detail": "Wrong username or password.", "code": "authorization"}
 
 
 def test_an_inactive_account_gets_no_token(api, deputy_user):
@@ -91,7 +91,7 @@ def test_an_inactive_account_gets_no_token(api, deputy_user):
     deputy_user.save()
     response = api.post(TOKEN, {"username": "dora", "password": PASSWORD}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("Wrong username or password.")}
+    assert response.json() == {"detail": zh("Wrong username or password."), "code": "authorization"}
     assert not Token.objects.exists()
 
 
@@ -122,7 +122,10 @@ def test_an_inactive_accounts_existing_token_no_longer_works(api, deputy_user):
 def test_a_missing_or_malformed_field_is_a_400(api, deputy_user, body):
     response = api.post(TOKEN, body, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("Enter the username and the password.")}
+    assert response.json() == {
+        "detail": zh("Enter the username and the password."),
+        "code": "invalid",
+    }
     assert not Token.objects.exists()
 
 
@@ -130,13 +133,19 @@ def test_a_missing_or_malformed_field_is_a_400(api, deputy_user, body):
 def test_a_body_that_is_not_an_object_is_a_400(api, body):
     response = api.post(TOKEN, data=body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("Enter the username and the password.")}
+    assert response.json() == {
+        "detail": zh("Enter the username and the password."),
+        "code": "invalid",
+    }
 
 
 def test_malformed_json_is_a_400_with_a_translated_message(api):
     response = api.post(TOKEN, data='{"username": "dora', content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("The request body is not valid JSON.")}
+    assert response.json() == {
+        "detail": zh("The request body is not valid JSON."),
+        "code": "parse_error",
+    }
 
 
 @pytest.mark.parametrize(
@@ -151,21 +160,27 @@ def test_malformed_json_is_a_400_with_a_translated_message(api):
 def test_sql_looking_script_and_overlong_usernames_are_just_wrong(api, deputy_user, username):
     response = api.post(TOKEN, {"username": username, "password": PASSWORD}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("Wrong username or password.")}
+    assert response.json() == {"detail": zh("Wrong username or password."), "code": "authorization"}
     assert not Token.objects.exists()
 
 
 def test_json_nested_thousands_deep_is_malformed_not_a_server_error(api):
     response = api.post(TOKEN, data="[" * 30_000, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("The request body is not valid JSON.")}
+    assert response.json() == {
+        "detail": zh("The request body is not valid JSON."),
+        "code": "parse_error",
+    }
 
 
 def test_an_oversized_body_is_refused(api, deputy_user):
     body = json.dumps({"username": "dora", "password": PASSWORD, "padding": "x" * 65 * 1024})
     response = api.post(TOKEN, data=body, content_type="application/json")
     assert response.status_code == 413
-    assert response.json() == {"detail": zh("The request body is larger than 64 KB.")}
+    assert response.json() == {
+        "detail": zh("The request body is larger than 64 KB."),
+        "code": "payload_too_large",
+    }
     assert not Token.objects.exists()
 
 

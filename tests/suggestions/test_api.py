@@ -136,7 +136,7 @@ def test_someone_else_using_the_same_key_gets_their_own_opinion(post):
 def test_an_overlong_idempotency_key_is_refused(post):
     response = post(headers={"Idempotency-Key": "k" * 65})
     assert response.status_code == 400
-    assert "idempotency_key" in response.json()
+    assert "idempotency_key" in response.json()["errors"]
     assert not Suggestion.objects.exists()
 
 
@@ -167,7 +167,9 @@ def test_an_overlong_idempotency_key_is_refused(post):
 def test_bad_input_is_refused_per_field_and_nothing_is_stored(post, overrides, field):
     response = post(**overrides)
     assert response.status_code == 400, response.content
-    errors = response.json()
+    body = response.json()
+    assert body["code"] == "invalid" and body["detail"]
+    errors = body["errors"]
     assert field in errors
     assert isinstance(errors[field], list) and errors[field]
     assert all(isinstance(message, str) and message for message in errors[field])
@@ -178,7 +180,7 @@ def test_bad_input_is_refused_per_field_and_nothing_is_stored(post, overrides, f
 def test_several_mistakes_are_reported_together(post):
     response = post(title="", content="", consent=False)
     assert response.status_code == 400
-    assert {"title", "content", "consent"} <= set(response.json())
+    assert {"title", "content", "consent"} <= set(response.json()["errors"])
 
 
 def test_an_inactive_station_is_refused(post, station):
@@ -186,7 +188,7 @@ def test_an_inactive_station_is_refused(post, station):
     station.save()
     response = post()
     assert response.status_code == 400
-    assert "station" in response.json()
+    assert "station" in response.json()["errors"]
     assert not Suggestion.objects.exists()
 
 
@@ -195,7 +197,7 @@ def test_an_inactive_category_is_refused(post, roads):
     roads.save()
     response = post()
     assert response.status_code == 400
-    assert "category" in response.json()
+    assert "category" in response.json()["errors"]
     assert not Suggestion.objects.exists()
 
 
@@ -307,21 +309,21 @@ def test_an_unknown_code_and_a_wrong_phone_look_the_same(api, post):
     unknown_code = track(api, "ABCDEFGHJKMN")
     assert wrong_phone.status_code == unknown_code.status_code == 404
     assert wrong_phone.content == unknown_code.content
-    assert set(wrong_phone.json()) == {"detail"}
+    assert set(wrong_phone.json()) == {"detail", "code"}
 
 
 @pytest.mark.parametrize("query", [{"code": "ABCDEFGHJKMN"}, {"phone": "8000"}])
 def test_tracking_needs_a_code_and_a_phone(api, query):
     response = api.get(TRACK, query)
     assert response.status_code == 400
-    assert {"code", "phone"} - set(query) <= set(response.json())
+    assert {"code", "phone"} - set(query) <= set(response.json()["errors"])
 
 
 def test_tracking_needs_the_last_four_digits_not_the_whole_number(api, post):
     code = post().json()["tracking_code"]
     response = track(api, code, phone=PHONE)
     assert response.status_code == 400
-    assert "phone" in response.json()
+    assert "phone" in response.json()["errors"]
 
 
 def test_after_a_reply_tracking_shows_it_and_the_rating_link(

@@ -121,7 +121,8 @@ def test_a_deputy_signs_in_sees_the_open_ballot_casts_it_once_and_gets_a_receipt
     again = client.post(cast_url(cycle), {"marks": marks_by_number(voting, GOOD)}, format="json")
     assert again.status_code == 409
     assert again.json() == {
-        "detail": zh("You have voted in this round already; a ballot cannot be cast twice.")
+        "detail": zh("You have voted in this round already; a ballot cannot be cast twice."),
+        "code": "conflict",
     }
     # Whatever the second body holds, even nothing valid: still a conflict, not a 400.
     assert client.post(cast_url(cycle), {"marks": {}}, format="json").status_code == 409
@@ -170,7 +171,10 @@ def test_a_cycle_not_yet_voting_is_not_listed_and_cannot_be_cast(cycle, voters):
     assert client.get(BALLOTS).json() == []
     response = client.post(cast_url(cycle), {"marks": {}}, format="json")
     assert response.status_code == 409
-    assert response.json() == {"detail": zh("Voting is not open in this cycle.")}
+    assert response.json() == {
+        "detail": zh("Voting is not open in this cycle."),
+        "code": "conflict",
+    }
     assert nothing_stored()
 
 
@@ -179,7 +183,10 @@ def test_a_closed_round_refuses_ballots_with_409(cycle, voting, dep, county_cler
     assert dep.get(BALLOTS).json() == []
     response = dep.post(cast_url(cycle), {"marks": marks_by_number(voting, GOOD)}, format="json")
     assert response.status_code == 409
-    assert response.json() == {"detail": zh("Voting is not open in this cycle.")}
+    assert response.json() == {
+        "detail": zh("Voting is not open in this cycle."),
+        "code": "conflict",
+    }
     assert not Ballot.objects.exists()
 
 
@@ -213,7 +220,11 @@ def test_more_for_marks_than_places_is_refused_with_a_clear_message(cycle, votin
         count=4,
         places=3,
     )
-    assert response.json() == {"detail": message, "errors": [message]}
+    assert response.json() == {
+        "detail": message,
+        "code": "invalid_ballot",
+        "errors": {"non_field_errors": [message]},
+    }
     assert nothing_stored()
 
 
@@ -221,7 +232,7 @@ def test_a_missing_candidate_is_named(cycle, voting, dep):
     marks = marks_by_number(voting, {1: "for", 2: "against", 3: "abstain"})
     response = dep.post(cast_url(cycle), {"marks": marks}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [
+    assert response.json()["errors"]["non_field_errors"] == [
         zh("Mark every candidate; no mark for: %(titles)s.", titles="候选项目4")
     ]
     assert nothing_stored()
@@ -231,7 +242,7 @@ def test_an_unknown_candidate_id_is_refused(cycle, voting, dep):
     marks = marks_by_number(voting, GOOD) | {"999999": "against"}
     response = dep.post(cast_url(cycle), {"marks": marks}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [
+    assert response.json()["errors"]["non_field_errors"] == [
         zh("“%(key)s” is not a candidate on this ballot.", key="999999")
     ]
     assert nothing_stored()
@@ -250,7 +261,7 @@ def test_a_choice_not_on_the_ballot_is_refused(cycle, voting, dep, choice):
     marks = marks_by_number(voting, GOOD | {4: choice})
     response = dep.post(cast_url(cycle), {"marks": marks}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [
+    assert response.json()["errors"]["non_field_errors"] == [
         zh(
             "The mark for “%(title)s” must be one of: %(choices)s.",
             title="候选项目4",
@@ -268,7 +279,7 @@ def test_a_candidate_id_spelled_oddly_is_not_read_as_a_number(cycle, voting, dep
     marks = marks_by_number(voting, GOOD) | {oddly: "against"}
     response = dep.post(cast_url(cycle), {"marks": marks}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [
+    assert response.json()["errors"]["non_field_errors"] == [
         zh("“%(key)s” is not a candidate on this ballot.", key=oddly)
     ]
     assert nothing_stored()
@@ -286,14 +297,20 @@ def test_a_body_that_is_not_a_marks_object_is_refused(cycle, voting, dep, body):
         'Send the ballot as {"marks": {"<candidate id>": "<choice>"}}, '
         "one mark for every candidate."
     )
-    assert response.json() == {"detail": message, "errors": [message]}
+    assert response.json() == {
+        "detail": message,
+        "code": "invalid_ballot",
+        "errors": {"non_field_errors": [message]},
+    }
     assert nothing_stored()
 
 
 def test_an_empty_marks_object_is_an_empty_ballot(cycle, voting, dep):
     response = dep.post(cast_url(cycle), {"marks": {}}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [zh("The ballot is empty: mark every candidate.")]
+    assert response.json()["errors"]["non_field_errors"] == [
+        zh("The ballot is empty: mark every candidate.")
+    ]
     assert nothing_stored()
 
 
@@ -302,8 +319,9 @@ def test_several_problems_are_all_reported(cycle, voting, dep):
     response = dep.post(cast_url(cycle), {"marks": marks}, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert len(body["errors"]) == 3
-    assert body["detail"] == " ".join(body["errors"])
+    assert body["code"] == "invalid_ballot"
+    assert len(body["errors"]["non_field_errors"]) == 3
+    assert body["detail"] == " ".join(body["errors"]["non_field_errors"])
 
 
 def test_script_and_sql_in_a_ballot_are_refused_and_not_echoed_as_markup(cycle, voting, dep):
@@ -322,7 +340,10 @@ def test_script_and_sql_in_a_ballot_are_refused_and_not_echoed_as_markup(cycle, 
 def test_malformed_json_is_a_400_with_a_translated_message(cycle, voting, dep):
     response = dep.post(cast_url(cycle), data='{"marks": {', content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("The request body is not valid JSON.")}
+    assert response.json() == {
+        "detail": zh("The request body is not valid JSON."),
+        "code": "parse_error",
+    }
     assert nothing_stored()
 
 
@@ -330,7 +351,10 @@ def test_json_nested_thousands_deep_is_malformed_not_a_server_error(cycle, votin
     body = '{"marks": ' + "[" * 30_000
     response = dep.post(cast_url(cycle), data=body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": zh("The request body is not valid JSON.")}
+    assert response.json() == {
+        "detail": zh("The request body is not valid JSON."),
+        "code": "parse_error",
+    }
     assert nothing_stored()
 
 
@@ -345,7 +369,10 @@ def test_an_oversized_ballot_is_refused(cycle, voting, dep):
     marks = marks_by_number(voting, GOOD) | {"note": "x" * (65 * 1024)}
     response = dep.post(cast_url(cycle), {"marks": marks}, format="json")
     assert response.status_code == 413
-    assert response.json() == {"detail": zh("The request body is larger than 64 KB.")}
+    assert response.json() == {
+        "detail": zh("The request body is larger than 64 KB."),
+        "code": "payload_too_large",
+    }
     assert nothing_stored()
 
 
@@ -393,10 +420,10 @@ def test_only_linked_deputies_may_list_or_cast(request, cycle, voting, role):
     message = zh("Only deputies can vote: this account is not linked to a deputy.")
     listed = client.get(BALLOTS)
     assert listed.status_code == 403
-    assert listed.json() == {"detail": message}
+    assert listed.json() == {"detail": message, "code": "permission_denied"}
     cast = client.post(cast_url(cycle), {"marks": marks_by_number(voting, GOOD)}, format="json")
     assert cast.status_code == 403
-    assert cast.json() == {"detail": message}
+    assert cast.json() == {"detail": message, "code": "permission_denied"}
     assert nothing_stored()
 
 
@@ -406,7 +433,8 @@ def test_a_deputy_of_another_congress_gets_403(cycle, voting, outsider):
     response = client.post(cast_url(cycle), {"marks": marks_by_number(voting, GOOD)}, format="json")
     assert response.status_code == 403
     assert response.json() == {
-        "detail": zh("Only deputies of this congress may vote in this cycle.")
+        "detail": zh("Only deputies of this congress may vote in this cycle."),
+        "code": "permission_denied",
     }
     assert nothing_stored()
 
@@ -434,7 +462,10 @@ def test_an_inactive_deputy_record_gets_403(cycle, voting, voters):
 def test_an_unknown_cycle_is_a_404(voting, dep, pk):
     response = dep.post(cast_url(pk), {"marks": {}}, format="json")
     assert response.status_code == 404
-    assert response.json() == {"detail": zh("There is no ballot cycle with this number.")}
+    assert response.json() == {
+        "detail": zh("There is no ballot cycle with this number."),
+        "code": "not_found",
+    }
     assert APIClient().get(results_url(pk)).status_code == 404
 
 
@@ -526,7 +557,7 @@ def test_the_satisfaction_vote_takes_satisfaction_marks(cycle, voters, county_cl
     wrong = marks_by_number(satisfaction, {1: "for", 2: "satisfied", 3: "satisfied"})
     response = client.post(cast_url(cycle), {"marks": wrong}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [
+    assert response.json()["errors"]["non_field_errors"] == [
         zh(
             "The mark for “%(title)s” must be one of: %(choices)s.",
             title="候选项目1",
@@ -568,7 +599,8 @@ def test_results_are_403_to_everyone_before_publication(request, cycle, voters, 
         response = client.get(url)
         assert response.status_code == 403
         assert response.json() == {
-            "detail": zh("The results of this cycle have not been published yet.")
+            "detail": zh("The results of this cycle have not been published yet."),
+            "code": "permission_denied",
         }
     services.results_publish(cycle=cycle, by=county_clerk)
     for client in everyone(request):
