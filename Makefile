@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run install test lint format check messages clean
+.PHONY: run install test lint format check messages clean bench bench-smoke
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Liaison needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -46,6 +46,14 @@ format: install
 messages: install
 	$(PY) manage.py makemessages --locale zh_Hans --extension html,txt,py,svg --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --no-obsolete --no-wrap
 	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+# Performance against the bare stack in one run (PostgreSQL and Redis on 127.0.0.1, wrk):
+# regenerates docs/performance.md in under 20 minutes; bench-smoke is the small CI run.
+bench: install
+	$(PY) bench/run.py
+
+bench-smoke: install
+	$(PY) bench/run.py --smoke
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

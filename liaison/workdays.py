@@ -23,6 +23,10 @@ class Calendar:
 
     def __init__(self, overrides: dict[dt.date, bool] | None = None):
         self.overrides = overrides if overrides is not None else {}
+        # Answers already worked out: the deadline sweep asks about the same few weeks
+        # of days for every open assignment, and the package's lookup is not cheap.
+        self._known: dict[dt.date, bool] = {}
+        self._between: dict[tuple[dt.date, dt.date], int] = {}
 
     @classmethod
     def for_range(cls, start: dt.date, end: dt.date) -> "Calendar":
@@ -32,6 +36,12 @@ class Calendar:
         return cls(dict(rows))
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         try:
@@ -53,10 +63,13 @@ class Calendar:
 
     def workdays_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after ``start`` up to and including ``end``."""
-        count, day = 0, start
-        while day < end:
-            day += dt.timedelta(days=1)
-            count += self.is_workday(day)
+        count = self._between.get((start, end))
+        if count is None:
+            count, day = 0, start
+            while day < end:
+                day += dt.timedelta(days=1)
+                count += self.is_workday(day)
+            self._between[(start, end)] = count
         return count
 
 

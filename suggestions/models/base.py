@@ -443,6 +443,12 @@ class Assignment(models.Model):
         ordering = ["due_date", "id"]
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="assignment_work_idx"),
+            # The deadline sweep reads open assignments by due date across departments.
+            models.Index(
+                fields=["due_date"],
+                condition=models.Q(status="active"),
+                name="assignment_open_due_idx",
+            ),
         ]
         constraints = [
             # One lead department at a time: re-assigning withdraws the old lead first.
