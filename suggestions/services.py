@@ -1170,18 +1170,24 @@ def deadlines_sweep(*, today: dt.date | None = None) -> dict[str, int]:
             "assignment_id", "kind", "due_date"
         )
     )
-    for assignment in active.iterator(chunk_size=500):
-        due = assignment.due_date
+    # Most open assignments are not due yet or were told already: read only their ids
+    # and dates, and load the full rows for the few that get a notice now.
+    to_send: dict[int, str] = {}
+    for pk, due in active.values_list("pk", "due_date").iterator(chunk_size=2000):
         if due < today:
             kind = DeadlineNotice.Kind.OVERDUE
         elif calendar.workdays_between(today, due) <= lead_days:
             kind = DeadlineNotice.Kind.REMINDER
         else:
             continue
-        if (assignment.pk, kind, due) in sent_before:
-            continue
-        if _deadline_notice(assignment, kind, today):
-            counts[kind] += 1
+        if (pk, kind, due) not in sent_before:
+            to_send[pk] = kind
+    pending = list(to_send)
+    for start in range(0, len(pending), 1000):
+        for assignment in active.filter(pk__in=pending[start : start + 1000]):
+            kind = to_send[assignment.pk]
+            if _deadline_notice(assignment, kind, today):
+                counts[kind] += 1
     return counts
 
 
