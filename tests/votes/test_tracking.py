@@ -9,6 +9,7 @@ import zlib
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,6 +36,15 @@ from votes.models import (
 from votes.tasks import remind_overdue_milestones
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _still_today():
+    """Dates here (some in parameters) are worked out once, at collection: every test
+    runs at noon of that day, also when the suite crosses midnight in Beijing."""
+    noon = dt.datetime.combine(TODAY, dt.time(12), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(noon, tick=True):
+        yield
 
 
 def days_ago(n: int) -> dt.date:
