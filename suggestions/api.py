@@ -468,24 +468,7 @@ def _deputy_suggestion_detail(request, suggestion: DeputySuggestion) -> dict:
         "deputy": deputy,
         "cosigners": cosigners,
         "signers": [suggestion.author, *confirmed],
-        "assignments": list(
-            suggestion.assignments.filter(
-                status__in=(Assignment.Status.ACTIVE, Assignment.Status.REPLIED)
-            )
-            .select_related("department")
-            .order_by("assigned_at", "id")
-        ),
-        "replies": list(
-            Reply.objects.filter(case=suggestion, addressee=deputy)
-            .select_related("department")
-            .order_by("created_at", "id")
-        ),
-        "ratings": (
-            list(FollowUp.objects.filter(case=suggestion, rater=deputy).order_by("round"))
-            if standing.is_signer
-            else []
-        ),
-        "events": selectors.public_events(suggestion),
+        **selectors.deputy_suggestion_handling(suggestion, deputy, is_signer=standing.is_signer),
         # The page's own test of which forms it offers now.
         "actions": list(deputy_pages._available(suggestion, standing, request)),
     }

@@ -7,7 +7,7 @@ from django.db.models.functions import Greatest, Left
 from django.utils import timezone
 
 from liaison import regions, scoping
-from suggestions.models import Assignment, Case, Category, Event, Reply, Suggestion
+from suggestions.models import Assignment, Case, Category, Event, FollowUp, Reply, Suggestion
 
 # pg_trgm similarity above which two opinions are offered for merging. Measured on the
 # demo opinions: rewordings of one matter score 0.1–0.3, unrelated ones 0.
@@ -146,3 +146,29 @@ def similar_open_cases(*, case: Case, user=None, limit: int = 5) -> list[Case]:
 
 def overdue_filter(queryset: QuerySet) -> QuerySet:
     return queryset.filter(status__in=Case.OPEN_STATUSES, due_date__lt=timezone.localdate())
+
+
+def deputy_suggestion_handling(suggestion, deputy, *, is_signer: bool) -> dict:
+    """How a deputy suggestion is being handled, as its deputy sees it (the page and the
+    API): the departments on it, their replies to this deputy, this deputy's ratings
+    (signers only) and the public timeline."""
+    return {
+        "assignments": list(
+            suggestion.assignments.filter(
+                status__in=(Assignment.Status.ACTIVE, Assignment.Status.REPLIED)
+            )
+            .select_related("department")
+            .order_by("assigned_at", "id")
+        ),
+        "replies": list(
+            Reply.objects.filter(case=suggestion, addressee=deputy)
+            .select_related("department")
+            .order_by("created_at", "id")
+        ),
+        "ratings": (
+            list(FollowUp.objects.filter(case=suggestion, rater=deputy).order_by("round"))
+            if is_signer
+            else []
+        ),
+        "events": public_events(suggestion),
+    }

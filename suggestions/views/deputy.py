@@ -43,7 +43,6 @@ from suggestions.models import (
     CoSigner,
     DeputySuggestion,
     FollowUp,
-    Reply,
 )
 from suggestions.views.workspace import deadline_state
 from suggestions.workspace_forms import WorkspaceForm
@@ -312,13 +311,10 @@ def suggestion_detail(request, pk: int):
                 return redirect("suggestions:deputy_suggestion", pk=suggestion.pk)
 
     confirmed = [c.deputy for c in cosigners if c.status == CoSigner.Status.CONFIRMED]
-    assignments = list(
-        suggestion.assignments.filter(
-            status__in=(Assignment.Status.ACTIVE, Assignment.Status.REPLIED)
-        )
-        .select_related("department")
-        .order_by("assigned_at", "id")
+    handling = selectors.deputy_suggestion_handling(
+        suggestion, deputy, is_signer=standing.is_signer
     )
+    assignments = handling["assignments"]
     lead = next(
         (
             a
@@ -343,17 +339,9 @@ def suggestion_detail(request, pk: int):
             ),
             "assignments": assignments,
             "deadline": deadline_state(suggestion.due_date if suggestion.is_open else None, today),
-            "replies": list(
-                Reply.objects.filter(case=suggestion, addressee=deputy)
-                .select_related("department")
-                .order_by("created_at", "id")
-            ),
-            "my_ratings": (
-                list(FollowUp.objects.filter(case=suggestion, rater=deputy).order_by("round"))
-                if standing.is_signer
-                else []
-            ),
-            "events": selectors.public_events(suggestion),
+            "replies": handling["replies"],
+            "my_ratings": handling["ratings"],
+            "events": handling["events"],
             "forms": forms,
             "invite_form": forms.get(InviteForm.action),
             # Deputies Law art. 51: 3 months from assignment, 6 for wide-ranging ones;
