@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run install test lint format check messages clean bench bench-smoke
+.PHONY: run install test lint format check messages clean bench bench-smoke axe
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Liaison needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -31,8 +31,13 @@ run: install
 	@echo "Liaison: http://127.0.0.1:$(PORT)/  admin: http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops all)"
 	PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.dev --no-prefix start
 
-test: install
+test: install axe
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# axe-core for the end-to-end accessibility checks: fetched once with npm at the version
+# pinned in tests/e2e/vendor.py, its hash checked, kept under var/vendor/.
+axe: install
+	$(PY) -m tests.e2e.vendor
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -62,6 +63,9 @@ WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", CORES))
 BIN = Path(sys.executable).parent
 # A key of the run's own: the production WSGI entry point refuses the development key.
 SECRET_KEY = secrets.token_urlsafe(50)
+# And keys of its own for constituents' personal data (liaison/crypto.py), as production.
+FIELD_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+HMAC_KEY = secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,11 @@ def child_env() -> dict:
         DEBUG="0",
         PYTHONPATH=str(ROOT),
         SECRET_KEY=SECRET_KEY,
+        LIAISON_FIELD_KEYS=FIELD_KEY,
+        LIAISON_HMAC_KEY=HMAC_KEY,
     )
-    env.pop("REDIS_URL", None)
+    # The cache is Redis, as in production (station pages, rate-limit counters).
+    env["REDIS_URL"] = BROKER_URL
     return env
 
 
@@ -652,10 +659,11 @@ WITH cases AS (
     RETURNING id, received_at
 )
 INSERT INTO suggestions_suggestion (
-    case_ptr_id, tracking_code, channel, station_id, deputy_id, name, phone, do_not_contact,
-    consent_at, consent_version, submission_key, deputy_decision, anonymised_at
+    case_ptr_id, tracking_code, channel, station_id, deputy_id, name, phone, phone_hmac,
+    do_not_contact, consent_at, consent_version, submission_key, deputy_decision, anonymised_at
 )
-SELECT id, 'B' || lpad(id::text, 11, '0'), 'api', NULL, NULL, '张三', '13900000000', false,
+SELECT id, 'B' || lpad(id::text, 11, '0'), 'api', NULL, NULL, %(name)s, %(phone)s,
+    %(phone_hmac)s, false,
     received_at, %(notice_version)s, 'bench-' || id, '', NULL
 FROM cases
 RETURNING case_ptr_id
@@ -779,6 +787,7 @@ def p4_routing(m: Measurement, sizes: Sizes) -> None:
     from django.conf import settings
     from django.db import connection
 
+    from liaison.crypto import encrypt, phone_index
     from suggestions.models import Assignment, Case
 
     pairs = _routable_pairs()
@@ -791,6 +800,10 @@ def p4_routing(m: Measurement, sizes: Sizes) -> None:
                 "pair_count": len(pairs),
                 "count": sizes.p4_tasks,
                 "notice_version": settings.LIAISON_PRIVACY_NOTICE_VERSION,
+                # Encrypted at rest like every constituent's (liaison/crypto.py).
+                "name": encrypt("张三"),
+                "phone": encrypt("13900000000"),
+                "phone_hmac": phone_index("13900000000"),
             },
         )
         ids = [row[0] for row in cursor.fetchall()]

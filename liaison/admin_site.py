@@ -83,11 +83,20 @@ TASK_GROUPS = [
             "suggestions.integration",
             "suggestions.callbackdelivery",
             "suggestions.personaldataaccess",
+            "suggestions.personaldatarequest",
             "auditlog.logentry",
+            "axes.accessattempt",
+            "otp_totp.totpdevice",
+            "otp_static.staticdevice",
         ],
     ),
 ]
 OTHER_GROUP = ("other", _("Other"))
+# Models whose package gives them an untranslatable name.
+MODEL_NAMES = {
+    "otp_totp.totpdevice": _("Two-factor devices"),
+    "otp_static.staticdevice": _("Backup codes"),
+}
 
 _PLACE = {
     label: (group_index, position)
@@ -110,6 +119,17 @@ class LiaisonAdminSite(admin.AdminSite):
     site_header = _("Deputy Liaison Station Administration Platform")
     site_title = _("Liaison admin")
     index_title = _("Office workspace")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.name == "admin":
+            # The default site: locked sign-ins and two-factor devices with our own
+            # (translated) admins, registered before django-otp's admin modules are
+            # imported, which then step aside.
+            from liaison import security, twofactor
+
+            security.register_admin(self)
+            twofactor.register_admin(self)
 
     def has_permission(self, request):
         """Office staff and administrators only. Deputies and department handlers work
@@ -134,6 +154,8 @@ class LiaisonAdminSite(admin.AdminSite):
                 app["models"].sort(key=_order)
             return app_list
         found = [m for app in self._build_app_dict(request).values() for m in app["models"]]
+        for model_dict in found:
+            model_dict["name"] = MODEL_NAMES.get(_label(model_dict), model_dict["name"])
         groups = []
         for index, (slug, title) in enumerate(
             [(slug, title) for slug, title, _labels in TASK_GROUPS] + [OTHER_GROUP]

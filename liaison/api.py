@@ -73,7 +73,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from liaison import ratelimit
+from liaison import ratelimit, twofactor
+from liaison.text import storable
 
 MAX_BODY_BYTES = 64 * 1024
 # Longer than any username the admin can create, so a longer one cannot match.
@@ -361,6 +362,11 @@ class TokenRequest(serializers.Serializer):
 
     username = serializers.CharField(max_length=USERNAME_MAX)
     password = serializers.CharField(style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False,
+        max_length=16,
+        help_text=_("Staff accounts with two-factor sign-in: the app's current code."),
+    )
 
 
 class TokenAnswer(serializers.Serializer):
@@ -381,7 +387,9 @@ class TokenObtainView(APIView):
     the same token on every sign-in (DRF's authtoken: one per account). Wrong
     credentials, an inactive account or a missing field answer 400 ``{"detail"}``
     with one message that does not say which part was wrong. Rate-limited per client
-    address (``LIAISON_TOKEN_RATE``): 429 with ``Retry-After``.
+    address (``LIAISON_TOKEN_RATE``): 429 with ``Retry-After``; repeated failures for
+    one username lock it on that address (429 ``locked_out``, ``liaison.security``).
+    A staff account with two-factor sign-in also sends ``"otp"``, the app's code.
 
     No authentication runs here, so a browser's session cookie neither helps nor
     triggers a CSRF check.
@@ -405,12 +413,18 @@ class TokenObtainView(APIView):
         if not username or not password:
             raise BadRequest(_("Enter the username and the password."))
         user = None
-        if len(username) <= USERNAME_MAX:
+        # A NUL or a lone surrogate is in no username or password, and would crash the
+        # lookup or the password hasher: refused like a wrong one.
+        if len(username) <= USERNAME_MAX and storable(username) and storable(password):
             user = authenticate(request._request, username=username, password=password)
         # ModelBackend already refuses inactive accounts; checked again so a backend
         # added later cannot hand a disabled account a token.
         if user is None or not user.is_active:
             raise BadRequest(_("Wrong username or password."), code="authorization")
+        # A token must not be a way around the second factor (liaison/twofactor.py).
+        refused = twofactor.check_api_sign_in(request._request, user, data.get("otp"))
+        if refused is not None:
+            raise BadRequest(refused[0], code=refused[1])
         token, _created = Token.objects.get_or_create(user=user)
         response = Response({"token": token.key})
         # A credential: no cache, shared or private, may keep it.

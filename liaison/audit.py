@@ -83,8 +83,10 @@ AUDITED: dict[str, dict] = {
     },
     "suggestions.routingrule": {},
     "suggestions.case": {},
+    # Names and phones are recorded masked; the phone's keyed hash (an exact-match
+    # index, liaison.crypto) not at all: the trail must not outlive an erasure with it.
     "suggestions.suggestion": {
-        "exclude_fields": ["submission_key"],
+        "exclude_fields": ["submission_key", "phone_hmac"],
         "mask_fields": ["name", "phone"],
         "mask_callable": MASK,
     },
@@ -94,7 +96,11 @@ AUDITED: dict[str, dict] = {
     "suggestions.assignment": {},
     "suggestions.reply": {},
     "suggestions.followup": {},
-    "suggestions.receptionmatter": {"mask_fields": ["name", "phone"], "mask_callable": MASK},
+    "suggestions.receptionmatter": {
+        "exclude_fields": ["phone_hmac"],
+        "mask_fields": ["name", "phone"],
+        "mask_callable": MASK,
+    },
     # Livelihood-project ballots, outside the secret parts.
     "votes.ballotcycle": {},
     "votes.negativelistitem": {},

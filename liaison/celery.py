@@ -35,6 +35,8 @@ app.conf.update(
         "interval_step": 0.2,
         "interval_max": 0.5,
     },
+    # However many beat processes run, each periodic job is sent once per period.
+    beat_scheduler="liaison.beatlock:LockedScheduler",
     timezone="Asia/Shanghai",
     enable_utc=True,
     worker_hijack_root_logger=False,

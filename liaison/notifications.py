@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from liaison import regions, sms
+from liaison.crypto import mask_phone
 from liaison.models import Notification, User
 from liaison.outbox import outbox_enqueue
 
@@ -91,12 +92,14 @@ def notification_deliver(*, notification_id: int) -> bool:
             notification.error = f"{type(exc).__name__}: {exc}"[:2000]
             if notification.attempts >= MAX_ATTEMPTS:
                 notification.status = Notification.Status.FAILED
-            notification.save(update_fields=["attempts", "error", "status"])
+            notification.save(update_fields=["attempts", "error", "status", *_spent(notification)])
         else:
             notification.status = Notification.Status.SENT
             notification.sent_at = timezone.now()
             notification.attempts += 1
-            notification.save(update_fields=["status", "sent_at", "attempts"])
+            notification.save(
+                update_fields=["status", "sent_at", "attempts", *_spent(notification)]
+            )
     if failure is None:
         return True
     if notification.status == Notification.Status.FAILED:
@@ -104,10 +107,29 @@ def notification_deliver(*, notification_id: int) -> bool:
     raise DeliveryFailed(str(failure)) from failure
 
 
+def _spent(notification: Notification) -> list[str]:
+    """Once an SMS is sent or given up, the row is a log: it keeps the number masked
+    (PIPL), not the number. Returns the fields it changed."""
+    if (
+        notification.channel != Notification.Channel.SMS
+        or notification.status == Notification.Status.PENDING
+        or not notification.address
+    ):
+        return []
+    notification.address = mask_phone(notification.address)
+    return ["address"]
+
+
 def _send(notification: Notification) -> None:
     if notification.channel == Notification.Channel.SMS:
         phone = notification.address or getattr(notification.recipient, "phone", "")
-        sms.get_backend().send(phone=phone, text=notification.body or notification.subject)
+        sms.get_backend().send(
+            phone=phone,
+            text=notification.body or notification.subject,
+            # The same key on every try: a redelivered task (its worker was killed after
+            # the gateway took the message) does not make the gateway send it twice.
+            key=f"liaison-notification-{notification.pk}",
+        )
     elif notification.channel == Notification.Channel.EMAIL:
         address = notification.address or getattr(notification.recipient, "email", "")
         send_mail(

@@ -6,11 +6,13 @@ file in WAL mode, an embedded Celery transport on the file system, the console S
 backend. With ``DATABASE_URL`` and ``CELERY_BROKER_URL`` it runs on PostgreSQL and Redis.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LIAISON_VAR_DIR", BASE_DIR / "var"))
@@ -58,6 +60,13 @@ INSTALLED_APPS = [
     "import_export",
     "rules.apps.AutodiscoverRulesConfig",
     "auditlog",
+    # Sign-in lockout, two-factor codes for staff, Content-Security-Policy
+    # (liaison/security.py, liaison/twofactor.py).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "liaison",
     "stations",
     "suggestions",
@@ -66,17 +75,31 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "liaison.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that is down or restarting answers 503 (a page, or the API's error
+    # body), never a traceback; outside the session middleware, which may write.
+    "liaison.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "liaison.middleware.LocaleMiddleware",
+    # A NUL (%00) in the address or query string: 400 before any view queries with it.
+    "liaison.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # An enrolled staff account signed in with its password only reaches the code step.
+    "django_otp.middleware.OTPMiddleware",
+    "liaison.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Who made a change: django-auditlog records the request's user on every entry (not the
     # client's address: public submitters' addresses are not kept; AUDITLOG_DISABLE_REMOTE_ADDR).
     "auditlog.middleware.AuditlogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Per-address limits on the sign-in pages and the rating link (liaison/security.py).
+    "liaison.security.RateLimitMiddleware",
+    # Last: turns a sign-in refused for a lockout into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "liaison.urls"
@@ -117,6 +140,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # An unreachable database host must fail a request in seconds (a 503), not hold a
+    # worker for the kernel's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------
@@ -137,6 +164,8 @@ else:
 
 AUTH_USER_MODEL = "liaison.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked username and address (django-axes).
+    "liaison.security.LockoutBackend",
     # Role- and region-based permissions, written as predicates in each app's rules.py.
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -187,9 +216,38 @@ STORAGES = {
 # --- Security -----------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own static files, never
+# inline (tests/security/test_headers.py fails on an inline script or event handler);
+# a <style> block needs the request's nonce (``nonce="{{ request.csp_nonce }}"``).
+# Style *attributes* stay allowed (progress bars' widths): they cannot run script, and
+# images, fonts and connections are limited to this site anyway.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# No page uses these browser features; no script may ask for them.
+LIAISON_PERMISSIONS_POLICY = os.environ.get(
+    "LIAISON_PERMISSIONS_POLICY",
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+)
 if not DEBUG:
     # Production sits behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -197,6 +255,7 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -380,6 +439,12 @@ LOGGING = {
 
 # How many days of reception occurrences are kept materialised ahead of today.
 LIAISON_RECEPTION_HORIZON_DAYS = int(os.environ.get("LIAISON_RECEPTION_HORIZON_DAYS", "92"))
+# How long a rendered station page is kept (stations/pagecache.py; any change to what
+# it shows makes it stale at once), and how long a process keeps reference rows such as
+# stations and categories by code (liaison/refcache.py; other processes see an edit
+# after at most this long).
+LIAISON_STATION_PAGE_SECONDS = int(os.environ.get("LIAISON_STATION_PAGE_SECONDS", "300"))
+LIAISON_REFCACHE_SECONDS = int(os.environ.get("LIAISON_REFCACHE_SECONDS", "30"))
 # Default advance notice of a reception day, in days (the seeds give 2-3 days).
 LIAISON_RECEPTION_NOTICE_DAYS = int(os.environ.get("LIAISON_RECEPTION_NOTICE_DAYS", "3"))
 # How many days after a duty a deputy may still record their own attendance; later
@@ -406,6 +471,12 @@ LIAISON_REOPEN_WORKDAYS = int(os.environ.get("LIAISON_REOPEN_WORKDAYS", "10"))
 LIAISON_PRIVACY_NOTICE_VERSION = "2026-11"
 # How long constituents' names and phones are kept after an item closes (days).
 LIAISON_PERSONAL_DATA_DAYS = int(os.environ.get("LIAISON_PERSONAL_DATA_DAYS", "730"))
+# Constituents' names and phones are encrypted at rest (liaison/crypto.py): Fernet keys,
+# comma-separated, the first encrypts and all decrypt; and a separate key for the phone
+# index (HMAC). Without them (development) both are derived from SECRET_KEY, and
+# `check --deploy` reports an error.
+LIAISON_FIELD_KEYS = env_list("LIAISON_FIELD_KEYS")
+LIAISON_HMAC_KEY = os.environ.get("LIAISON_HMAC_KEY", "")
 # At most this many files in one request (the form takes 3 photos).
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Abuse limits for the public form and tracking (per client address).
@@ -415,6 +486,35 @@ LIAISON_TRACK_RATE = os.environ.get("LIAISON_TRACK_RATE", "30/h")
 # (per address: a password guesser gets few tries).
 LIAISON_PROPOSAL_RATE = os.environ.get("LIAISON_PROPOSAL_RATE", "10/h")
 LIAISON_TOKEN_RATE = os.environ.get("LIAISON_TOKEN_RATE", "20/h")
+# Sign-in pages and the second-factor step (per address, counted together): an office
+# behind one address signs in far less often; a guesser is stopped early.
+LIAISON_LOGIN_RATE = os.environ.get("LIAISON_LOGIN_RATE", "60/h")
+# Ratings through the link of the reply SMS (per address).
+LIAISON_RATING_RATE = os.environ.get("LIAISON_RATING_RATE", "30/h")
+
+# Lockout (django-axes, liaison/security.py): this many failed sign-ins (or wrong
+# second-factor codes) for one username from one address lock that pair for the
+# cool-off; a superuser can lift it in the admin sooner.
+AXES_FAILURE_LIMIT = int(os.environ.get("LIAISON_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LIAISON_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures are cleared when a sign-in completes, after the second factor where there is
+# one (liaison/twofactor.py), not at the password: else a password would buy new tries
+# at the code.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "liaison.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "liaison.security.axes_client_ip"
+AXES_USERNAME_CALLABLE = "liaison.security.axes_username"
+AXES_ENABLE_ADMIN = False  # liaison.security.AccessAttemptAdmin instead, translated
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept (no address trail)
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+
+# Two-factor sign-in for staff (liaison/twofactor.py): optional for each staff account,
+# required for superusers when this is on.
+LIAISON_REQUIRE_2FA_SUPERUSERS = env_bool("LIAISON_REQUIRE_2FA_SUPERUSERS", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "人大代表联络站")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Admin lists count rows exactly up to this many; above it they show PostgreSQL's
 # estimate ("about N"), so no page ever counts a million-row table (liaison/changelist.py).

@@ -1,5 +1,8 @@
 import logging
+import posixpath
+from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
+from django.views.static import serve
 
 from liaison.celery import app as celery_app
 from liaison.models import Notification
@@ -112,3 +116,34 @@ def start(request):
     if user.role == "deputy":
         return redirect("suggestions:deputy_home")
     return redirect("inbox")
+
+
+# --- Uploaded pictures in development ------------------------------------------------------
+
+# What MEDIA_ROOT holds that pages link to: pictures re-encoded by liaison.images, under
+# the extension of what they were encoded as.
+MEDIA_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+# Points evidence lies under MEDIA_ROOT/points/ but is handed out only by its
+# permission-checked view (stations.views.points_evidence), never by its path.
+MEDIA_PRIVATE = ("points/",)
+# Even a file that is not what its name says could not run a script or load anything.
+MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+@require_safe
+def media(request, path: str):
+    """``/media/<path>`` under ``make run`` (``DEBUG``); in production the proxy serves
+    MEDIA_ROOT with the same rules and headers (README, "Deploying for real").
+
+    Only pictures, typed by their extension and never sniffed, in a sandbox; anything
+    else, and the private evidence folder, is a 404.
+    """
+    path = posixpath.normpath(path).lstrip("/")
+    content_type = MEDIA_TYPES.get(PurePosixPath(path).suffix.lower())
+    if content_type is None or path.startswith(MEDIA_PRIVATE):
+        raise Http404
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    return response

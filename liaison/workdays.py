@@ -14,6 +14,7 @@ from functools import lru_cache
 import chinese_calendar
 
 from liaison.models import WorkdayOverride
+from liaison.refcache import RefCache
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +31,9 @@ class Calendar:
 
     @classmethod
     def for_range(cls, start: dt.date, end: dt.date) -> "Calendar":
-        rows = WorkdayOverride.objects.filter(date__range=(start, end)).values_list(
-            "date", "is_workday"
-        )
-        return cls(dict(rows))
+        # Kept per process (the overrides change once a year, when the State Council's
+        # notice is entered): every routing asks for the same range on the same day.
+        return cls(_overrides.get((start, end)))
 
     def is_workday(self, day: dt.date) -> bool:
         known = self._known.get(day)
@@ -71,6 +71,14 @@ class Calendar:
                 count += self.is_workday(day)
             self._between[(start, end)] = count
         return count
+
+
+def _overrides_uncached(span: tuple[dt.date, dt.date]) -> dict[dt.date, bool]:
+    rows = WorkdayOverride.objects.filter(date__range=span).values_list("date", "is_workday")
+    return dict(rows)
+
+
+_overrides = RefCache("workday-overrides", _overrides_uncached, watch=[WorkdayOverride])
 
 
 @lru_cache(maxsize=16)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison import scoping
-from liaison.admin import ScopedAdmin, ScopedImportExportAdmin, ScopedInline
+from liaison.admin import KeptRecordsMixin, ScopedAdmin, ScopedImportExportAdmin, ScopedInline
 from liaison.changelist import RegionDrillDownFilter, ScaledChangeListMixin
 from liaison.models import Region
 from stations import points, selectors, services
@@ -345,8 +345,9 @@ class ReceptionDayAdmin(ScopedAdmin):
 
 
 @admin.register(DutySwap)
-class DutySwapAdmin(ScopedAdmin):
-    """Swaps are decided by the deputies; the office follows them here."""
+class DutySwapAdmin(KeptRecordsMixin, ScopedAdmin):
+    """Swaps are decided by the deputies; the office follows them here. Nobody adds one
+    here (every field is read-only, so saving an added one failed) or deletes one."""
 
     list_display = ["duty_day", "station", "from_deputy", "to_deputy", "status", "created_at"]
     list_filter = ["status"]

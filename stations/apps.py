@@ -8,4 +8,6 @@ class StationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Panels for the deputy's home page (liaison.workspace).
-        from stations import workspace  # noqa: F401
+        from stations import pagecache, workspace  # noqa: F401
+
+        pagecache.connect_signals()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from liaison import regions, scoping
 from liaison.models import Region
+from liaison.refcache import RefCache
 from stations.models import (
     Congress,
     Deputy,
@@ -22,6 +23,21 @@ from stations.models import (
 from stations.models.base import DutySwap
 
 FINDER_LIMIT = 50
+
+
+def _station_with_region(code: str) -> Station | None:
+    return Station.objects.select_related("region").filter(code=code).first()
+
+
+# Every public submission names its station; stations change a few times a year.
+_stations_by_code = RefCache(
+    "stations", _station_with_region, watch=["stations.Station", "liaison.Region"]
+)
+
+
+def station_by_code(code: str) -> Station | None:
+    """The station with this code (active or not) and its region; read-only, cached."""
+    return _stations_by_code.get(code)
 
 
 def region_children_with_counts(*, region: Region | None) -> QuerySet[Region]:

@@ -22,6 +22,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -32,7 +33,7 @@ from liaison import scoping
 from liaison.models import Notification
 from liaison.notifications import notification_create
 from liaison.rules import is_office
-from stations import points
+from stations import pagecache, points
 from stations.models import Deputy, Duty, Placement, ReceptionDay, ReceptionSchedule, Station
 from stations.models.base import DutySwap
 from stations.models.points import PointKind
@@ -194,6 +195,7 @@ def _deal(*, station: Station, start: dt.date, end: dt.date, new_ids: set[int]) 
     if stale:
         Duty.objects.filter(pk__in=stale).delete()
     Duty.objects.bulk_create(fresh)
+    pagecache.station_pages_changed()  # bulk_create sends no signal
 
 
 def reception_days_roll(
@@ -244,6 +246,7 @@ def reception_days_roll(
         new_ids: set[int] = set()
         if new_days:
             ReceptionDay.objects.bulk_create(new_days)
+            pagecache.station_pages_changed()  # bulk_create sends no signal
             new_ids = set(
                 ReceptionDay.objects.filter(
                     station=station, date__in=[day.date for day in new_days]
@@ -391,6 +394,9 @@ def duty_swap_request(*, duty: Duty, to_deputy: Deputy, by, note: str = "") -> D
     """The deputy on duty asks ``to_deputy`` to take the day."""
     deputy = _deputy_of(by)
     today = timezone.localdate()
+    note = (note or "").strip()[:200]
+    # The note comes straight from the page's POST, and PostgreSQL refuses a NUL in text.
+    ProhibitNullCharactersValidator()(note)
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         day = _lock_day_of(duty)
         duty = Duty.objects.select_for_update().filter(pk=duty.pk, deputy=deputy).first()
@@ -409,7 +415,7 @@ def duty_swap_request(*, duty: Duty, to_deputy: Deputy, by, note: str = "") -> D
         try:
             with transaction.atomic():
                 swap = DutySwap.objects.create(
-                    duty=duty, from_deputy=deputy, to_deputy=to_deputy, note=note.strip()[:200]
+                    duty=duty, from_deputy=deputy, to_deputy=to_deputy, note=note
                 )
         except IntegrityError:
             raise ValidationError(

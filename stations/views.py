@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from liaison.models import Region
-from stations import points, qr, selectors, services
+from stations import pagecache, points, qr, selectors, services
 from stations.models import Deputy, Duty, Station
 from stations.models.base import DutySwap
 from stations.models.points import PointEntry
@@ -47,11 +47,9 @@ def home(request):
 
 @require_safe
 def station_detail(request, code: str):
-    station = selectors.station_for_public_page(code=code)
+    name, article = pagecache.station_article(request, code)
     return render(
-        request,
-        "stations/station_detail.html",
-        {"station": station, "page_url": qr.absolute_url(request, request.path)},
+        request, "stations/station_detail.html", {"station_name": name, "article": article}
     )
 
 

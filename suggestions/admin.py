@@ -2,8 +2,8 @@
 
 Staff look items up, assign them, chase, close, merge and record telephone follow-ups;
 every one of those is a call into ``suggestions.services``, never a direct write. What
-the constituent said is read-only, and the phone is masked everywhere except on the
-reveal page, which logs each look (PIPL).
+the constituent said is read-only, and the name and phone are masked everywhere except
+on the reveal page, which logs each look (PIPL; ``suggestions.admin_privacy``).
 """
 
 from django import forms
@@ -13,7 +13,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat, LPad
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -31,7 +31,6 @@ from liaison.admin import (
     ReadOnlyAdmin,
     ScopedAdmin,
     ScopedInline,
-    admin_page,
 )
 from liaison.admin_jobs import ExportJobMixin
 from liaison.changelist import (
@@ -39,8 +38,10 @@ from liaison.changelist import (
     RegionDrillDownFilter,
     ScaledChangeListMixin,
 )
+from liaison.crypto import phone_index
 from liaison.models import User
 from suggestions import selectors, services
+from suggestions.admin_privacy import PersonalDataAdminMixin
 from suggestions.models import (
     TRACKING_ALPHABET,
     TRACKING_LENGTH,
@@ -50,7 +51,6 @@ from suggestions.models import (
     Department,
     Event,
     FollowUp,
-    PersonalDataAccess,
     Reply,
     RoutingRule,
     Suggestion,
@@ -193,8 +193,9 @@ class RoutingRuleAdmin(ScopedAdmin):
 # --- Handling records, read-only ------------------------------------------------------
 
 
-class CaseRecordAdmin(ReadOnlyAdmin, ScopedAdmin):
-    """What happened on items, listed across items; written only by the services."""
+class CaseRecordAdmin(KeptRecordsMixin, ReadOnlyAdmin, ScopedAdmin):
+    """What happened on items, listed across items; written only by the services and
+    kept: not even an administrator deletes an assignment, a reply or a rating here."""
 
     @admin.display(description=_("item"), ordering="case__received_at")
     def item(self, record) -> str:
@@ -231,17 +232,6 @@ class FollowUpAdmin(CaseRecordAdmin):
     list_display = ["item", "round", "rating", "method", "recorded_by", "created_at"]
     list_select_related = ["case", "recorded_by"]
     list_filter = ["rating", "method"]
-    ordering = ["-created_at", "-id"]
-
-
-@admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(CaseRecordAdmin):
-    """The reveal log: who saw which constituent's personal data, and when."""
-
-    list_display = ["created_at", "user", "item", "field", "reason"]
-    list_select_related = ["user", "case"]
-    list_filter = ["field"]
-    search_fields = ["=user__username"]
     ordering = ["-created_at", "-id"]
 
 
@@ -521,15 +511,6 @@ class PhoneFollowUpForm(forms.Form):
     )
 
 
-class RevealForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        required=False,
-        max_length=200,
-        help_text=_("Why you need the number, e.g. “telephone follow-up”. Kept in the log."),
-    )
-
-
 # --- Constituents' opinions -----------------------------------------------------------
 
 
@@ -577,6 +558,7 @@ class ServiceActionsMixin(IntermediateActionMixin):
 
 @admin.register(Suggestion)
 class SuggestionAdmin(
+    PersonalDataAdminMixin,
     ScaledChangeListMixin,
     KeptRecordsMixin,
     HandlingButtonsMixin,
@@ -617,10 +599,8 @@ class SuggestionAdmin(
     # chosen period is an index range on received_at, and no query lists the dates.
     date_hierarchy = "received_at"
     # Shown as the search box's reach; get_search_results picks one lookup per term.
-    search_fields = ["=tracking_code", "=phone", "title"]
-    search_help_text = _(
-        "A tracking code, a full mobile number or its last four digits, or words of the title."
-    )
+    search_fields = ["=tracking_code", "=phone_hmac", "title"]
+    search_help_text = _("A tracking code, a full mobile number, or words of the title.")
     inlines = [AssignmentInline, ReplyInline, FollowUpInline, EventInline]
     actions = [
         "assign_cases",
@@ -648,7 +628,7 @@ class SuggestionAdmin(
             _("Constituent"),
             {
                 "fields": (
-                    "name",
+                    "name_display",
                     "phone_display",
                     "do_not_contact",
                     ("consent_at", "consent_version"),
@@ -678,7 +658,7 @@ class SuggestionAdmin(
         "title",
         "content",
         "photo_thumbnails",
-        "name",
+        "name_display",
         "phone_display",
         "do_not_contact",
         "consent_at",
@@ -736,11 +716,11 @@ class SuggestionAdmin(
 
     def get_search_results(self, request, queryset, search_term):
         """One indexed lookup chosen by the shape of the term, not an OR over columns:
-        a tracking code (its unique index), a full mobile number (its btree index), a
-        number's last four digits or words of the title (the trigram indexes of
-        migration 0005: ``LIKE '%8000'`` on the phone, ``UPPER(title) LIKE`` for the
-        title). A title term shorter than three characters has no trigram to look up,
-        so it reads the rows newest first until the page is full."""
+        a tracking code (its unique index), a full mobile number (the index of its keyed
+        hash: the number itself is encrypted, so there is no search by part of it), or
+        words of the title (the trigram index of migration 0005 on ``UPPER(title)``). A
+        title term shorter than three characters has no trigram to look up, so it reads
+        the rows newest first until the page is full."""
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -748,23 +728,11 @@ class SuggestionAdmin(
         if len(code) == TRACKING_LENGTH and set(code) <= set(TRACKING_ALPHABET):
             return queryset.filter(tracking_code=code), False
         digits = services.normalise_phone(term)
-        if term.replace(" ", "").replace("-", "").lstrip("+").isdigit():
-            if len(digits) == 11:
-                return queryset.filter(phone=digits), False
-            if len(digits) == 4:
-                return queryset.filter(phone__endswith=digits), False
+        if term.replace(" ", "").replace("-", "").lstrip("+").isdigit() and len(digits) == 11:
+            return queryset.filter(phone_hmac=phone_index(digits)), False
         return queryset.filter(title__icontains=term), False
 
     # -- The item page
-
-    @admin.display(description=_("mobile"))
-    def phone_display(self, suggestion: Suggestion) -> str:
-        if not suggestion.phone:
-            return gettext("Removed") if suggestion.anonymised_at else "—"
-        url = reverse("admin:suggestions_suggestion_reveal_phone", args=[suggestion.pk])
-        return format_html(
-            '{} <a class="button" href="{}">{}</a>', suggestion.masked_phone, url, _("Reveal")
-        )
 
     @admin.display(description=_("photos"))
     def photo_thumbnails(self, suggestion: Suggestion) -> str:
@@ -819,39 +787,6 @@ class SuggestionAdmin(
         if status in (S.RECEIVED, S.ASSIGNED, S.REPLIED, S.ANSWERED_ON_SPOT):
             offered.append(("close_cases", _("Close…")))
         return offered
-
-    # -- Revealing the phone (logged)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/reveal-phone/",
-                self.admin_site.admin_view(self.reveal_phone_view),
-                name="suggestions_suggestion_reveal_phone",
-            ),
-            *super().get_urls(),
-        ]
-
-    def reveal_phone_view(self, request, object_id):
-        """Show the full number after a POST, and log that this user saw it."""
-        suggestion = self.object_to_change(request, object_id)
-        form = RevealForm(request.POST if request.method == "POST" else None)
-        phone = None
-        if request.method == "POST" and form.is_valid() and suggestion.phone:
-            phone = services.case_reveal_phone(
-                case=suggestion, user=request.user, reason=form.cleaned_data["reason"]
-            )
-        return admin_page(
-            self,
-            request,
-            "admin/suggestions/suggestion/reveal_phone.html",
-            {
-                "title": _("Reveal the mobile number"),
-                "original": suggestion,
-                "form": form,
-                "phone": phone,
-            },
-        )
 
     # -- Actions: each calls a service per item and reports what failed and why
 

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from liaison.rules import is_admin, is_office
 from stations.models import Reception
 from suggestions import receptions
 from suggestions.admin import RegionDrillDownFilter
+from suggestions.admin_privacy import reveal_button
 from suggestions.forms import SUBMISSION_KEY_RE, new_submission_key
 from suggestions.models import Category, ReceptionMatter
 
@@ -194,12 +195,21 @@ class MatterRecordInline(ScopedInline, admin.TabularInline):
 
     @admin.display(description=_("constituent"))
     def constituent(self, matter: ReceptionMatter) -> str:
-        # A passed-on matter's personal data lives on its suggestion, masked there too.
+        # Masked, with a logged reveal (suggestions.admin_privacy); a passed-on matter's
+        # personal data lives on its suggestion, revealed there.
         source = matter.suggestion or matter
         if getattr(source, "anonymised_at", None):
             return gettext("Removed")
-        parts = [part for part in (source.name, source.masked_phone) if part]
-        return " · ".join(parts) or "—"
+        if matter.suggestion_id:
+            url = reverse("admin:suggestions_suggestion_reveal_phone", args=[source.pk])
+        else:
+            url = reverse("admin:suggestions_suggestion_reveal_matter", args=[matter.pk])
+        parts = [
+            reveal_button(url, field, masked)
+            for field, masked in (("name", source.masked_name), ("phone", source.masked_phone))
+            if masked
+        ]
+        return format_html_join(" · ", "{}", ((part,) for part in parts)) or "—"
 
     @admin.display(description=_("suggestion"))
     def suggestion_link(self, matter: ReceptionMatter) -> str:

@@ -19,8 +19,6 @@ and the same scoping read, so another region's, department's or deputy's item is
 Names and phones of constituents are always masked (张* · 138****8000).
 """
 
-import hashlib
-
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -38,6 +36,7 @@ from rest_framework.views import APIView
 from liaison import regions, scoping
 from liaison import rules as liaison_rules
 from liaison.api import ClientRateThrottle, Conflict, check_body_size, error_responses, request_data
+from liaison.crypto import keyed_hash
 from liaison.models import User
 from stations.models import Reception
 from stations.rules import is_linked_deputy
@@ -168,7 +167,9 @@ def _scoped_key(client_key: str, owner: str) -> str | None:
     """
     if not client_key:
         return None
-    digest = hashlib.sha256(f"{client_key}\n{owner}".encode()).hexdigest()
+    # Keyed (liaison.crypto): the owner is often a phone number, and a plain hash of a
+    # guessable client key and a number would give the number back to a brute force.
+    digest = keyed_hash(f"{client_key}\n{owner}")
     return "api:" + digest[:60]
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.forms import ServiceErrorsMixin
 from suggestions import selectors
-from suggestions.models import Case, FollowUp, Suggestion
+from suggestions.models import Case, FollowUp, Suggestion, validate_not_markup
 
 SUBMISSION_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,48}$")
 TITLE_MAX = Case._meta.get_field("title").max_length
@@ -202,6 +202,9 @@ class RateForm(ServiceErrorsMixin, forms.Form):
         label=_("Comment (optional)"),
         required=False,
         strip=False,
+        # Checked here as well as by the service, whose refusal names no field: the
+        # message belongs next to the comment.
+        validators=[validate_not_markup],
         help_text=_("At most 500 characters. If you are not satisfied, tell us why."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )

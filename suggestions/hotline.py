@@ -394,6 +394,10 @@ def _hotline_order(case: Case) -> WorkOrder | None:
         return None
     if isinstance(case, Suggestion) and case.channel != Suggestion.Channel.HOTLINE:
         return None
+    if Case.suggestion.is_cached(case):  # the caller loaded the opinion already
+        child = case.suggestion
+        if child is None or child.channel != Suggestion.Channel.HOTLINE:
+            return None
     return (
         WorkOrder.objects.select_related("integration")
         .filter(suggestion_id=case.pk, integration__kind=Integration.Kind.HOTLINE)

@@ -7,7 +7,9 @@ Open311 integration (managed in the admin). JSON only.
 - ``GET services.json``: the active categories.
 - ``GET requests.json`` and ``GET requests/<id>.json``: what the public tracking page
   shows and nothing more (no name, phone, content, reply text or caller's location);
-  ``service_request_id`` is the tracking code. Filters: ``service_request_id``
+  ``service_request_id`` is the item's number, never its tracking code: the code is
+  what, with the phone's last four digits, opens the tracking page and its reply, so
+  it is given to the constituent alone. Filters: ``service_request_id``
   (comma-separated), ``service_code``, ``start_date``, ``end_date``, ``status``;
   the last 90 days by default, at most 1,000 requests.
 - ``POST requests.json``: ``api_key``, ``service_code``, ``description``, a location
@@ -34,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from liaison.api import MAX_BODY_BYTES
+from liaison.text import storable
 from suggestions import hotline, selectors, services
 from suggestions.models import (
     CONTENT_MAX,
@@ -135,7 +138,7 @@ def request_row(suggestion: Suggestion) -> dict:
     station = suggestion.station
     due = suggestion.due_date
     return {
-        "service_request_id": suggestion.tracking_code,
+        "service_request_id": str(suggestion.pk),
         "status": open311_status(suggestion.status),
         "status_notes": suggestion.open311_notes or "",
         "service_name": suggestion.category.name if suggestion.category_id else "",
@@ -186,7 +189,8 @@ def request_list(request, fmt: str):
     ids = _codes(params.get("service_request_id", ""))
     if ids:
         # The standard: a list of ids overrides every other filter.
-        queryset = queryset.filter(tracking_code__in=[code.upper() for code in ids[:MAX_RESULTS]])
+        numbers = [int(i) for i in ids[:MAX_RESULTS] if i.isascii() and i.isdigit() and len(i) < 19]
+        queryset = queryset.filter(pk__in=numbers)
     else:
         try:
             start = _when(params["start_date"]) if params.get("start_date") else None
@@ -215,7 +219,10 @@ def request_list(request, fmt: str):
 def request_detail(request, request_id: str, fmt: str):
     if refused := _format_ok(fmt):
         return refused
-    suggestion = requests_public().filter(tracking_code=request_id.strip().upper()).first()
+    request_id = request_id.strip()
+    suggestion = None
+    if request_id.isascii() and request_id.isdigit() and len(request_id) < 19:
+        suggestion = requests_public().filter(pk=int(request_id)).first()
     if suggestion is None:
         return _error(404, _("No service request has this id."))
     return _answer([request_row(suggestion)])
@@ -224,13 +231,30 @@ def request_detail(request, request_id: str, fmt: str):
 # --- Filing a request -------------------------------------------------------------------------
 
 
+def _json_text(value) -> str:
+    """A JSON value as the form's text: a number as its digits (lat and long), null as
+    absent; a list, an object or a boolean is no field's value."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError
+
+
 def _body(request) -> dict:
     if request.content_type == "application/json":
         data = json.loads(request.body.decode("utf-8") or "{}")
         if not isinstance(data, dict):
             raise ValueError
-        return {key: value if isinstance(value, str) else str(value) for key, value in data.items()}
-    return {key: request.POST.get(key, "") for key in request.POST}
+        data = {key: _json_text(value) for key, value in data.items()}
+    else:
+        data = {key: request.POST.get(key, "") for key in request.POST}
+    # A NUL or a lone surrogate would be a server error at the first query or save.
+    if not all(storable(key) and storable(value) for key, value in data.items()):
+        raise ValueError
+    return data
 
 
 def _coordinate(value: str, limit: int) -> Decimal | None:
@@ -328,7 +352,7 @@ def _request_create(integration: Integration, data: dict) -> JsonResponse:
     return _answer(
         [
             {
-                "service_request_id": suggestion.tracking_code,
+                "service_request_id": str(suggestion.pk),
                 "service_notice": _("Received; it is routed to the body that handles it."),
                 "account_id": None,
             }

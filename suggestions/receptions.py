@@ -147,9 +147,12 @@ def reception_errors(
 def matter_normalise(data: Mapping) -> dict:
     """One matter as the service takes it: trimmed text, the phone as 11 digits, and
     "passed on" when no handling was chosen."""
+    typed_phone = str(data.get("phone") or "").strip()
     return {
         "name": " ".join(str(data.get("name") or "").split()),
-        "phone": services.normalise_phone(str(data.get("phone") or "")),
+        # Something typed without a digit in it stays as typed, so it is refused as a
+        # number instead of quietly becoming "no number".
+        "phone": services.normalise_phone(typed_phone) or typed_phone,
         "content": _plain(data.get("content")),
         "category": data.get("category"),
         "handling": data.get("handling") or Handling.PASSED_ON,

@@ -1,9 +1,9 @@
 """The ledger (台账) of constituents' opinions as an Excel file: export only.
 
-One row per item, in the columns a liaison office keeps its paper ledger in. The phone
-is always masked: the ledger is printed, mailed and filed, and a full number there is a
-leak. The lead department and the reply come from correlated subqueries, so a ledger of
-any length is one query.
+One row per item, in the columns a liaison office keeps its paper ledger in. The name
+and phone are always masked: the ledger is printed, mailed and filed, and a full name
+or number there is a leak. The lead department and the reply come from correlated
+subqueries, so a ledger of any length is one query.
 """
 
 from django.db.models import OuterRef, Subquery
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, widgets
 
 from liaison import scoping
+from liaison.crypto import mask_name
 from liaison.resources import ScopedResource
 from suggestions.models import Assignment, Case, FollowUp, Reply, Suggestion
 
@@ -64,7 +65,8 @@ def ledger_annotations() -> dict:
 
 
 class SuggestionLedgerResource(ScopedResource):
-    """The ledger columns. Headers are translated; the phone is never exported whole."""
+    """The ledger columns. Headers are translated; the name and phone are never exported
+    whole."""
 
     tracking_code = fields.Field(
         attribute="tracking_code", column_name=_("Tracking code"), readonly=True
@@ -76,7 +78,7 @@ class SuggestionLedgerResource(ScopedResource):
     category = fields.Field(attribute="category__name", column_name=_("Category"), readonly=True)
     title = fields.Field(attribute="title", column_name=_("Title"), readonly=True)
     content = fields.Field(attribute="content", column_name=_("Content"), readonly=True)
-    name = fields.Field(attribute="name", column_name=_("Constituent"), readonly=True)
+    name = fields.Field(column_name=_("Constituent (masked)"), readonly=True)
     phone = fields.Field(column_name=_("Mobile (masked)"), readonly=True)
     status = fields.Field(column_name=_("Status"), readonly=True)
     lead_department = fields.Field(
@@ -137,6 +139,9 @@ class SuggestionLedgerResource(ScopedResource):
 
     def dehydrate_channel(self, suggestion: Suggestion) -> str:
         return suggestion.get_channel_display()
+
+    def dehydrate_name(self, suggestion: Suggestion) -> str:
+        return mask_name(suggestion.name)
 
     def dehydrate_phone(self, suggestion: Suggestion) -> str:
         return suggestion.masked_phone

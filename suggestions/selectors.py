@@ -7,6 +7,7 @@ from django.db.models.functions import Greatest, Left
 from django.utils import timezone
 
 from liaison import regions, scoping
+from liaison.refcache import RefCache
 from suggestions.models import Assignment, Case, Category, Event, FollowUp, Reply, Suggestion
 
 # pg_trgm similarity above which two opinions are offered for merging. Measured on the
@@ -16,6 +17,18 @@ SIMILARITY_THRESHOLD = 0.1
 
 def categories_active() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).order_by("sort_order", "code")
+
+
+_categories_by_code = RefCache(
+    "categories",
+    lambda code: Category.objects.filter(code=code).first(),
+    watch=["suggestions.Category"],
+)
+
+
+def category_by_code(code: str) -> Category | None:
+    """The category with this code (active or not); read-only, cached per process."""
+    return _categories_by_code.get(code)
 
 
 def suggestion_track(*, code: str, phone_last4: str) -> Suggestion | None:

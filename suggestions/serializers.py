@@ -16,7 +16,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from stations.models import Congress, Deputy, Station
+from stations.selectors import station_by_code
 from suggestions.models import Case, Category, DeputySuggestion, ResultClass
+from suggestions.selectors import category_by_code
 from suggestions.services import rating_token
 
 TRACK_PHONE_DIGITS = 4
@@ -35,17 +37,28 @@ class CodeRelatedField(serializers.SlugRelatedField):
     Station and deputy codes are capitals and digits; what people type is normalised
     before the lookup. Inactive rows are resolved too, so the service can say why it
     refuses them ("This station is closed.") instead of pretending they do not exist.
+    ``lookup`` (code -> row or None) replaces the query, for rows read from a cache.
     """
 
-    def __init__(self, *, upper: bool = False, **kwargs):
+    def __init__(self, *, upper: bool = False, lookup=None, **kwargs):
         self.upper = upper
+        self.lookup = lookup
         super().__init__(slug_field="code", required=False, allow_null=True, default=None, **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
         data = data.strip()
-        return super().to_internal_value(data.upper() if self.upper else data)
+        data = data.upper() if self.upper else data
+        if self.lookup is None:
+            return super().to_internal_value(data)
+        try:
+            row = self.lookup(data) if data and len(data) <= 64 else None
+        except (TypeError, ValueError):  # e.g. a NUL byte, which PostgreSQL refuses
+            self.fail("invalid")
+        if row is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return row
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -63,6 +76,7 @@ class SuggestionSubmitSerializer(serializers.Serializer):
 
     station = CodeRelatedField(
         upper=True,
+        lookup=station_by_code,
         queryset=Station.objects.select_related("region"),
         error_messages={"does_not_exist": _("Unknown station."), "invalid": _("Unknown station.")},
     )
@@ -72,6 +86,7 @@ class SuggestionSubmitSerializer(serializers.Serializer):
         error_messages={"does_not_exist": _("Unknown deputy."), "invalid": _("Unknown deputy.")},
     )
     category = CodeRelatedField(
+        lookup=category_by_code,
         queryset=Category.objects.all(),
         error_messages={
             "does_not_exist": _("Unknown category."),

@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liaison import regions, workdays
+from liaison.crypto import normalise_phone
 from liaison.images import image_clean
 from liaison.models import Notification, User
 from liaison.notifications import absolute_link, notification_create, office_users_for
 from liaison.outbox import outbox_enqueue
+from liaison.refcache import RefCache
 from suggestions.models import (
     CONTENT_MAX,
     Assignment,
@@ -34,12 +36,10 @@ from suggestions.models import (
     Department,
     Event,
     FollowUp,
-    PersonalDataAccess,
     Photo,
     Reply,
     RoutingRule,
     Suggestion,
-    mask_phone,
     validate_not_markup,
 )
 
@@ -57,15 +57,6 @@ S = Case.Status
 
 
 # --- Intake -----------------------------------------------------------------------
-
-
-def normalise_phone(value: str) -> str:
-    """Digits only, without a +86 / 0086 prefix: what people type varies."""
-    digits = "".join(ch for ch in (value or "") if ch.isdigit())
-    for prefix in ("0086", "86"):
-        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    return digits
 
 
 def photo_clean(upload: UploadedFile) -> ContentFile:
@@ -162,7 +153,14 @@ def suggestion_submit(
         except ValidationError as exc:
             errors.setdefault(field, []).extend(exc.messages)
     try:
-        suggestion.full_clean(exclude=["region", "category", "station", "deputy", "kind"])
+        # The unique tracking code and submission key and the check constraints are
+        # the database's to enforce (the key is looked up above): checking them here
+        # would cost two queries a submission and still race.
+        suggestion.full_clean(
+            exclude=["region", "category", "station", "deputy", "kind"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(
@@ -267,23 +265,45 @@ def _event(case: Case, kind: str, *, actor=None, public_text="", note="", public
 # --- Routing and assignment (交办及时) ----------------------------------------------
 
 
-def routing_rule_for(*, region_code: str, category: Category | None) -> RoutingRule | None:
+def routing_rule_for(
+    *, region_code: str, category: Category | None = None, category_id: int | None = None
+) -> RoutingRule | None:
     """The most specific active rule for a region and category.
 
     Rules on the region or any region above it compete; the nearest region wins, and
     at the same region a rule for the category beats the catch-all rule.
+
+    Answers are kept per process (``liaison.refcache``): an edit of a rule or department
+    is seen at once where it was made and by the workers within
+    ``LIAISON_REFCACHE_SECONDS``. The rule returned is shared: read it, do not change it.
     """
+    if category is not None:
+        category_id = category.pk
+    return _routing_rules.get((region_code, category_id))
+
+
+def _routing_rule_uncached(key: tuple[str, int | None]) -> RoutingRule | None:
+    region_code, category_id = key
     chain = regions.ancestors_of(region_code)
     candidates = RoutingRule.objects.filter(
         region_id__in=chain, is_active=True, department__is_active=True
     ).filter(
-        Q(category=category) | Q(category__isnull=True) if category else Q(category__isnull=True)
+        Q(category_id=category_id) | Q(category__isnull=True)
+        if category_id
+        else Q(category__isnull=True)
     )
     best = sorted(
         candidates.select_related("department"),
         key=lambda rule: (chain.index(rule.region_id), rule.category_id is None),
     )
     return best[0] if best else None
+
+
+_routing_rules = RefCache(
+    "routing-rules",
+    _routing_rule_uncached,
+    watch=["suggestions.RoutingRule", "suggestions.Department", "liaison.Region"],
+)
 
 
 def case_route(*, case_id: int) -> Assignment | None:
@@ -303,7 +323,8 @@ def case_route(*, case_id: int) -> Assignment | None:
         suggestion = Suggestion.objects.filter(pk=case.pk).first()
         if suggestion and suggestion.deputy_id and not suggestion.deputy_decision:
             return None
-        rule = routing_rule_for(region_code=case.region_id, category=case.category)
+        case.suggestion = suggestion  # spares the hotline's look-up on every event
+        rule = routing_rule_for(region_code=case.region_id, category_id=case.category_id)
         if rule is None:
             if not case.events.filter(kind=Event.Kind.AWAITING_TRIAGE).exists():
                 _event(
@@ -1078,12 +1099,6 @@ def _same_township(a: str, b: str) -> bool:
     return township(a) == township(b)
 
 
-def case_reveal_phone(*, case: Suggestion, user: User, reason: str = "") -> str:
-    """Show a constituent's full phone to staff, and log who saw it (PIPL)."""
-    PersonalDataAccess.objects.create(user=user, case=case, field="phone", reason=reason[:200])
-    return case.phone
-
-
 # --- The deputy's link ------------------------------------------------------------
 
 
@@ -1337,36 +1352,6 @@ def department_digests(*, today: dt.date | None = None) -> int:
             ):
                 sent += 1
     return sent
-
-
-# --- Personal information (PIPL) ---------------------------------------------------
-
-
-def personal_data_expire(*, now: dt.datetime | None = None) -> int:
-    """Remove names, phones and photos kept past the stated period after closing.
-
-    The form tells constituents how long their details are kept
-    (LIAISON_PERSONAL_DATA_DAYS after the item ends); the item itself, its timeline and
-    the reply stay for the statistics and the ledger.
-    """
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.LIAISON_PERSONAL_DATA_DAYS)
-    expired = Suggestion.objects.filter(closed_at__lt=cutoff, anonymised_at__isnull=True).exclude(
-        status__in=Case.OPEN_STATUSES
-    )
-    count = 0
-    for suggestion in expired.iterator(chunk_size=500):
-        with transaction.atomic():
-            for photo in Photo.objects.filter(suggestion=suggestion):
-                photo.image.delete(save=False)
-                photo.delete()
-            Suggestion.objects.filter(pk=suggestion.pk).update(name="", phone="", anonymised_at=now)
-            # The messages sent to the constituent held the number and the code.
-            Notification.objects.filter(
-                dedupe_key__startswith=f"case:{suggestion.pk}:", recipient__isnull=True
-            ).update(address=mask_phone(suggestion.phone) or "-", body="")
-        count += 1
-    return count
 
 
 # --- Who hears about it -------------------------------------------------------------

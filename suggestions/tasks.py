@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from suggestions import deputy_suggestions, hotline, receptions, services
+from suggestions import deputy_suggestions, hotline, privacy, receptions, services
 
 
 @shared_task
@@ -30,7 +30,7 @@ def expire_ratings() -> int:
 
 @shared_task
 def expire_personal_data() -> int:
-    return services.personal_data_expire() + receptions.reception_personal_data_expire()
+    return privacy.personal_data_expire() + receptions.reception_personal_data_expire()
 
 
 @shared_task

@@ -32,6 +32,16 @@ def _plain_http(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _outbox_publisher_released():
+    # The outbox's publisher thread keeps a database connection; it must let go of it
+    # before the next test flushes tables and before the test database is dropped.
+    yield
+    from liaison.outbox import publisher_release
+
+    publisher_release()
+
+
 @pytest.fixture
 def hunan(db):
     return make_region("430000000000", "湖南省")

@@ -13,12 +13,23 @@ class FakeGateway:
     """An HTTP server on 127.0.0.1 that records signed JSON posts.
 
     ``fail_next`` makes the next N requests answer 503, to exercise retries.
+    ``hold_next`` makes the next N requests wait, after the gateway took the message,
+    until ``release`` is set (``arrived`` is set when one does): a sender dies there.
+    Like a real gateway, it sends a message once per ``Idempotency-Key``: a repeat is
+    answered with the first one's id and not sent again. ``requests`` are the messages
+    sent, ``received`` every request that came in.
     """
 
     def __init__(self, token: str = "gateway-secret"):
         self.token = token
         self.requests: list[dict] = []
+        self.received: list[dict] = []
         self.fail_next = 0
+        self.hold_next = 0
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        sent_ids: dict[str, str] = {}
+        lock = threading.Lock()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,13 +45,31 @@ class FakeGateway:
                     self.send_response(503)
                     self.end_headers()
                     return
-                gateway.requests.append({"json": json.loads(body), "signed": signed})
-                payload = json.dumps({"id": f"msg-{len(gateway.requests)}"}).encode()
-                self.send_response(200 if signed else 401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                record = {"json": json.loads(body), "signed": signed}
+                key = self.headers.get("Idempotency-Key")
+                with lock:
+                    gateway.received.append(record)
+                    if key and key in sent_ids:
+                        message_id = sent_ids[key]
+                    else:
+                        gateway.requests.append(record)
+                        message_id = f"msg-{len(gateway.requests)}"
+                        if key and signed:
+                            sent_ids[key] = message_id
+                    hold = gateway.hold_next > 0
+                    gateway.hold_next -= hold
+                if hold:
+                    gateway.arrived.set()
+                    gateway.release.wait(60)
+                payload = json.dumps({"id": message_id}).encode()
+                try:
+                    self.send_response(200 if signed else 401)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the sender died while it waited
 
             def log_message(self, *args):
                 pass

@@ -23,6 +23,9 @@ def test_check_deploy_is_clean_under_production_settings():
         "DEBUG": "0",
         "SECRET_KEY": "x7#kq!2v9@mzp4$w8rt6&yb1^hn3e5*uj0c-ls_fgda+oi=QpLr8vTz",
         "ALLOWED_HOSTS": "lls.example.gov.cn",
+        # Constituents' personal data has keys of its own in production (liaison/crypto.py).
+        "LIAISON_FIELD_KEYS": "Qn8xP0cJ1r3mB6yTz2VwK9sLd4HfGj7aEoU5iYcXqRk=",
+        "LIAISON_HMAC_KEY": "f3W9-kq2Lz7Xv1Rb8Tn4Mp6Yc0Hd5Js2",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

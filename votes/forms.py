@@ -10,7 +10,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from liaison.forms import ServiceErrorsMixin
+from liaison.forms import ServiceErrorsMixin, SubmissionKeyMixin
 from votes.models import Choice, Inspection, Proposal, Round
 from votes.models.cycles import TEXT_MAX, TITLE_MAX
 
@@ -32,10 +32,11 @@ def _text(value: str) -> str:
     return text
 
 
-class ProposalForm(ServiceErrorsMixin, forms.Form):
+class ProposalForm(SubmissionKeyMixin, ServiceErrorsMixin, forms.Form):
     """A project idea (征集) from the public or a deputy, for ``services.proposal_submit``.
 
     No name, phone or address is asked for: a proposal needs none, so none is collected.
+    The hidden ``submission_key`` makes a double click one proposal (the views claim it).
     """
 
     title = forms.CharField(

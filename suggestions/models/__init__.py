@@ -1,6 +1,6 @@
 """Suggestions' models: the handling machinery and constituent opinions (base), the
-reception ledger's matters, formal deputy suggestions, and the outside systems (12345
-hotline, Open311) that file items (integrations)."""
+reception ledger's matters, formal deputy suggestions, the outside systems (12345
+hotline, Open311) that file items (integrations), and the personal-data logs (privacy)."""
 
 from suggestions.models.base import (  # noqa: F401
     CONTENT_MAX,
@@ -17,11 +17,11 @@ from suggestions.models.base import (  # noqa: F401
     EventQuerySet,
     FollowUp,
     InvalidTransition,
-    PersonalDataAccess,
     Photo,
     Reply,
     RoutingRule,
     Suggestion,
+    mask_name,
     mask_phone,
     new_tracking_code,
     phone_validator,
@@ -30,4 +30,5 @@ from suggestions.models.base import (  # noqa: F401
 )
 from suggestions.models.deputy import *  # noqa: F403
 from suggestions.models.integrations import *  # noqa: F403
+from suggestions.models.privacy import *  # noqa: F403
 from suggestions.models.receptions import *  # noqa: F403

@@ -15,6 +15,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.crypto import (
+    EncryptedCharField,
+    PhoneIndexField,
+    PhoneIndexQuerySet,
+    index_update_fields,
+    mask_name,
+    mask_phone,
+)
 from liaison.models import Region
 from liaison.text import has_markup
 
@@ -33,13 +41,6 @@ def new_tracking_code() -> str:
     # 31^12 ≈ 7.9e17 codes: guessing one of a million live codes takes ~1e12 tries,
     # and lookups are rate-limited and need the phone's last four digits as well.
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-
-
-def mask_phone(phone: str) -> str:
-    """138****8000: enough to recognise a number, not to call it."""
-    if not phone:
-        return ""
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
 
 
 class Category(models.Model):
@@ -334,8 +335,10 @@ class Suggestion(Case):
         blank=True,
         related_name="addressed_suggestions",
     )
-    name = models.CharField(_("name"), max_length=50, blank=True)
-    phone = models.CharField(_("mobile"), max_length=11, blank=True, validators=[phone_validator])
+    # Encrypted at rest (liaison.crypto); found by phone only through phone_hmac.
+    name = EncryptedCharField(_("name"), max_length=50, blank=True)
+    phone = EncryptedCharField(_("mobile"), max_length=11, blank=True, validators=[phone_validator])
+    phone_hmac = PhoneIndexField(source="phone")
     do_not_contact = models.BooleanField(_("do not contact me"), default=False)
     consent_at = models.DateTimeField(_("notice accepted"), null=True, blank=True)
     consent_version = models.CharField(_("notice version"), max_length=20, blank=True)
@@ -350,14 +353,22 @@ class Suggestion(Case):
     deputy_decision = models.CharField(_("deputy's decision"), max_length=20, blank=True)
     anonymised_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
 
+    objects = PhoneIndexQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("constituent suggestion")
         verbose_name_plural = _("constituent suggestions")
-        indexes = [models.Index(fields=["phone"], name="suggestion_phone_idx")]
+        indexes = [models.Index(fields=["phone_hmac"], name="suggestion_phone_hmac_idx")]
 
     def save(self, *args, **kwargs):
         self.kind = Case.Kind.CONSTITUENT
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = index_update_fields(Suggestion, kwargs["update_fields"])
         super().save(*args, **kwargs)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
 
     @property
     def masked_phone(self) -> str:
@@ -679,30 +690,6 @@ class DeadlineNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_date}"
-
-
-class PersonalDataAccess(models.Model):
-    """Who unmasked which constituent's phone, and when (PIPL: log every reveal)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
-    )
-    case = models.ForeignKey(
-        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="data_accesses"
-    )
-    field = models.CharField(_("field"), max_length=30)
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True)
-
-    region_path = "case__region"
-
-    class Meta:
-        verbose_name = _("personal data access")
-        verbose_name_plural = _("personal data accesses")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.user} · {self.field}"
 
 
 def validate_not_markup(value: str) -> None:

@@ -13,6 +13,13 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liaison.crypto import (
+    EncryptedCharField,
+    PhoneIndexField,
+    PhoneIndexQuerySet,
+    index_update_fields,
+    mask_name,
+)
 from suggestions.models.base import (
     CONTENT_MAX,
     Category,
@@ -39,8 +46,10 @@ class ReceptionMatter(models.Model):
         related_name="matters",
     )
     position = models.PositiveSmallIntegerField(_("no."))
-    name = models.CharField(_("constituent's name"), max_length=50, blank=True)
-    phone = models.CharField(_("mobile"), max_length=11, blank=True, validators=[phone_validator])
+    # Encrypted at rest (liaison.crypto); found by phone only through phone_hmac.
+    name = EncryptedCharField(_("constituent's name"), max_length=50, blank=True)
+    phone = EncryptedCharField(_("mobile"), max_length=11, blank=True, validators=[phone_validator])
+    phone_hmac = PhoneIndexField(source="phone")
     content = models.TextField(
         _("what was raised"), validators=[MaxLengthValidator(CONTENT_MAX), validate_not_markup]
     )
@@ -69,12 +78,16 @@ class ReceptionMatter(models.Model):
         help_text=_("The constituent suggestion a passed-on matter became."),
     )
 
+    objects = PhoneIndexQuerySet.as_manager()
     region_path = "reception__station__region"
 
     class Meta:
         verbose_name = _("reception matter")
         verbose_name_plural = _("reception matters")
         ordering = ["reception", "position"]
+        indexes = [
+            models.Index(fields=["phone_hmac"], name="matter_phone_hmac_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["reception", "position"], name="reception_matter_unique_position"
@@ -93,6 +106,15 @@ class ReceptionMatter(models.Model):
     def __str__(self) -> str:
         return f"{self.position}. {self.content[:30]}"
 
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = index_update_fields(ReceptionMatter, kwargs["update_fields"])
+        super().save(*args, **kwargs)
+
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from liaison.crypto import mask_name
 from liaison.models import User
 from suggestions import selectors, services
 from suggestions.models import (
@@ -93,14 +94,6 @@ def deadline_state(due: dt.date | None, today: dt.date) -> str:
     if due <= _due_soon_limit(today):
         return DUE_SOON
     return ""
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳修 → 欧**: the surname tells who it is to someone who knows."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
 
 
 def _reference(case: Case, deputy_suggestion: DeputySuggestion | None = None) -> str:

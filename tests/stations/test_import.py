@@ -134,3 +134,24 @@ def test_admin_import_of_a_good_file_lands_after_confirming(client, county_clerk
     data = {name: confirm[name].value() for name in confirm.fields}
     client.post(reverse("admin:stations_station_process_import"), data)
     assert Station.objects.get(code="XD0001").name == "好站"
+
+
+@pytest.mark.parametrize("use_json", [False, True])
+def test_bulk_audit_diff_of_new_rows_equals_auditlogs(xidu, use_json, django_user_model):
+    """The import's audit rows for new rows are built by liaison.resources._CreatedDiff,
+    which must give exactly what auditlog's own model_instance_diff gives."""
+    from auditlog.diff import model_instance_diff
+
+    from liaison.resources import _CreatedDiff
+    from tests.factories import DeputyFactory, StationFactory
+
+    user = django_user_model.objects.create_user(
+        "importer", email="clerk@example.org", password="x", region=xidu
+    )
+    deputy = DeputyFactory(region=xidu, phone="13812345678")
+    station = StationFactory(region=xidu)
+    for row in (deputy, station, user):
+        expected = model_instance_diff(None, row, use_json_for_changes=use_json)
+        assert _CreatedDiff(type(row), use_json=use_json)(row) == expected
+        assert expected  # something is recorded, masked where it must be
+    assert "13812345678" not in str(_CreatedDiff(type(deputy), use_json=use_json)(deputy))

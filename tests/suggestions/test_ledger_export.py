@@ -23,7 +23,7 @@ HEADERS = [
     "Category",
     "Title",
     "Content",
-    "Constituent",
+    "Constituent (masked)",
     "Mobile (masked)",
     "Status",
     "Lead department",
@@ -119,7 +119,7 @@ def test_the_ledger_has_its_columns_and_the_year_end_sorting(client, county_cler
     assert handled["Station"] == "西渡镇人大代表联络站"
     assert handled["Region"] == "西渡镇"
     assert handled["Category"] == "道路交通"
-    assert handled["Constituent"] == "张三"
+    assert handled["Constituent (masked)"] == "张*"
     assert handled["Received on"].date() == timezone.localdate(ledger["handled"].received_at)
     assert handled["Replied on"].date() == timezone.localdate(ledger["handled"].replied_at)
     assert handled["Due date"].date() == ledger["handled"].due_date

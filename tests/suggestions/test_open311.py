@@ -131,22 +131,29 @@ def test_requests_follow_the_field_list_and_show_nothing_personal(client, filed)
     response = client.get("/open311/v2/requests.json")
     assert response.status_code == 200
     rows = {row["service_request_id"]: row for row in response.json()}
-    assert set(rows) == {s.tracking_code for s in filed}
+    assert set(rows) == {str(s.pk) for s in filed}
     for row in rows.values():
         check_request(row)
-    assert rows[new.tracking_code]["status"] == "open"
-    assert rows[assigned.tracking_code]["status"] == "open"
-    assert rows[assigned.tracking_code]["agency_responsible"] == "衡阳县交通运输局"
-    assert rows[assigned.tracking_code]["expected_datetime"] is not None
-    assert rows[done.tracking_code]["status"] == "closed"
+    assert rows[str(new.pk)]["status"] == "open"
+    assert rows[str(assigned.pk)]["status"] == "open"
+    assert rows[str(assigned.pk)]["agency_responsible"] == "衡阳县交通运输局"
+    assert rows[str(assigned.pk)]["expected_datetime"] is not None
+    assert rows[str(done.pk)]["status"] == "closed"
     latest = Event.objects.filter(case=done, is_public=True).order_by("created_at", "id").last()
-    assert rows[done.tracking_code]["status_notes"] == latest.public_text != ""
-    row = rows[assigned.tracking_code]
+    assert rows[str(done.pk)]["status_notes"] == latest.public_text != ""
+    row = rows[str(assigned.pk)]
     assert row["service_code"] == "roads" and row["description"] == "村口道路坑洼"
     assert row["lat"] == 26.97 and row["address"] == "西渡镇人民路1号"
     text = response.content.decode()
     for personal in ("张三", "13800138000", "雨天无法通行", "已修复"):
         assert personal not in text, personal
+    # The tracking code (with four digits of the phone) opens the item's tracking page
+    # and its reply: only the constituent has it.
+    for suggestion in filed:
+        assert suggestion.tracking_code not in text
+        detail = client.get(f"/open311/v2/requests/{suggestion.pk}.json").content.decode()
+        assert suggestion.tracking_code not in detail
+    assert client.get(f"/open311/v2/requests/{new.tracking_code}.json").status_code == 404
 
 
 def test_the_list_runs_a_fixed_number_of_queries(
@@ -164,23 +171,23 @@ def test_the_default_window_is_90_days_and_dates_filter(client, filed):
     new, assigned, done = filed
     Case.objects.filter(pk=new.pk).update(received_at=timezone.now() - dt.timedelta(days=120))
     codes = {r["service_request_id"] for r in client.get("/open311/v2/requests.json").json()}
-    assert codes == {assigned.tracking_code, done.tracking_code}
+    assert codes == {str(assigned.pk), str(done.pk)}
     start = (timezone.now() - dt.timedelta(days=200)).date().isoformat()
     end = (timezone.now() - dt.timedelta(days=100)).date().isoformat()
     rows = client.get("/open311/v2/requests.json", {"start_date": start, "end_date": end}).json()
-    assert [r["service_request_id"] for r in rows] == [new.tracking_code]
+    assert [r["service_request_id"] for r in rows] == [str(new.pk)]
     check_error(client.get("/open311/v2/requests.json", {"start_date": "yesterday"}), 400)
 
 
 def test_status_service_code_and_id_filters(client, filed, water):
     new, _assigned, done = filed
     closed = client.get("/open311/v2/requests.json", {"status": "closed"}).json()
-    assert [r["service_request_id"] for r in closed] == [done.tracking_code]
+    assert [r["service_request_id"] for r in closed] == [str(done.pk)]
     assert len(client.get("/open311/v2/requests.json", {"status": "open"}).json()) == 2
     assert client.get("/open311/v2/requests.json", {"service_code": "water"}).json() == []
-    ids = f"{new.tracking_code},{done.tracking_code.lower()}"
+    ids = f"{new.pk},{done.pk}"
     rows = client.get("/open311/v2/requests.json", {"service_request_id": ids}).json()
-    assert {r["service_request_id"] for r in rows} == {new.tracking_code, done.tracking_code}
+    assert {r["service_request_id"] for r in rows} == {str(new.pk), str(done.pk)}
     check_error(client.get("/open311/v2/requests.json", {"status": "pending"}), 400)
 
 
@@ -191,11 +198,11 @@ def test_at_most_1000_requests(client, filed, monkeypatch):
 
 def test_one_request_by_its_id(client, filed):
     new = filed[0]
-    response = client.get(f"/open311/v2/requests/{new.tracking_code}.json")
+    response = client.get(f"/open311/v2/requests/{new.pk}.json")
     assert response.status_code == 200
     [row] = response.json()
     check_request(row)
-    assert row["service_request_id"] == new.tracking_code
+    assert row["service_request_id"] == str(new.pk)
     check_error(client.get("/open311/v2/requests/NOSUCHCODE.json"), 404)
 
 
@@ -222,7 +229,7 @@ def test_filing_a_request_with_the_api_key(client, app, roads, hengyang_county):
     assert response.status_code == 201, response.json()
     [answer] = response.json()
     check_fields(answer, POST_ANSWER_FIELDS)
-    suggestion = Suggestion.objects.get(tracking_code=answer["service_request_id"])
+    suggestion = Suggestion.objects.get(pk=int(answer["service_request_id"]))
     assert suggestion.channel == "open311" and suggestion.region == hengyang_county
     assert suggestion.category == roads and suggestion.name == "张三"
     assert suggestion.phone == "13800138000"

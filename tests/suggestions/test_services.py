@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from liaison.models import Notification, OutboxMessage
-from suggestions import services
+from suggestions import privacy, services
 from suggestions.models import Assignment, Case, Event, FollowUp, Suggestion
 from tests.factories import make_department, make_rule
 
@@ -299,8 +299,8 @@ def test_personal_data_is_removed_after_the_stated_period(submit, county_clerk, 
     suggestion = submit()
     services.case_close(case=suggestion, user=county_clerk, outcome="not_feasible", note="诉讼中")
     suggestion.refresh_from_db()
-    assert services.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=29)) == 0
-    assert services.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=31)) == 1
+    assert privacy.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=29)) == 0
+    assert privacy.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=31)) == 1
     suggestion.refresh_from_db()
     assert suggestion.phone == "" and suggestion.name == "" and suggestion.anonymised_at
     assert suggestion.title  # the item itself stays for the ledger
@@ -457,6 +457,6 @@ def test_anonymising_also_clears_the_messages_sent_to_the_constituent(
     suggestion = submit()
     services.case_close(case=suggestion, user=county_clerk, outcome="not_feasible", note="诉讼中")
     suggestion.refresh_from_db()
-    services.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=2))
+    privacy.personal_data_expire(now=suggestion.closed_at + dt.timedelta(days=2))
     receipt = Notification.objects.get(kind="receipt")
     assert "13800138000" not in receipt.address and receipt.body == ""

@@ -10,13 +10,14 @@ import logging
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from liaison.crypto import EncryptedMixin
 from tests.factories import make_cycle
 from votes import services
 from votes.models import Ballot, Choice, Mark, RollEntry, Round
@@ -495,7 +496,17 @@ def _stored_in(receipt: str) -> set[tuple[str, str]]:
     found = set()
     for model in apps.get_models(include_auto_created=True):
         for field in model._meta.concrete_fields:
-            if isinstance(field, models.CharField | models.TextField):
+            if isinstance(field, EncryptedMixin):
+                # Ciphertext cannot be searched (the field refuses it), nor hold the
+                # receipt in clear: search the raw column.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f'SELECT 1 FROM "{model._meta.db_table}" '  # noqa: S608
+                        f'WHERE "{field.column}" LIKE %s LIMIT 1',
+                        [f"%{receipt}%"],
+                    )
+                    hit = cursor.fetchone() is not None
+            elif isinstance(field, models.CharField | models.TextField):
                 query = {f"{field.attname}__contains": receipt}
                 hit = model._base_manager.filter(**query).exists()
             elif isinstance(field, models.JSONField):

@@ -309,7 +309,16 @@ def test_the_proposal_form_asks_for_no_personal_data(client, collecting):
     html = page(client, propose_url(collecting))
     assert "提出民生实事项目建议" in html
     names = set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', html))
-    assert names == {"csrfmiddlewaretoken", "title", "content", "location", "next", "language"}
+    # submission_key: the one-time key against a double click (liaison.forms).
+    assert names == {
+        "csrfmiddlewaretoken",
+        "submission_key",
+        "title",
+        "content",
+        "location",
+        "next",
+        "language",
+    }
 
 
 @pytest.mark.parametrize(

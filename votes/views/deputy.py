@@ -21,12 +21,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
+from liaison.forms import submission_claim, submission_done, submission_release
 from liaison.pages import deputy_or_403
 from votes import selectors, services, tracking
 from votes.forms import BallotForm, DeputyProposalForm, InspectionForm
 from votes.models import BallotCycle, Proposal, Round
 
 get_or_post = require_http_methods(["GET", "HEAD", "POST"])
+# The one-time keys of the proposal form (liaison.forms.submission_claim).
+PROPOSAL_KEYS = "deputy-proposal"
 
 
 def _page(request, template: str, context: dict, *, status: int = 200):
@@ -145,8 +148,12 @@ def propose(request, pk: int):
     form = DeputyProposalForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        key = data["submission_key"]
+        if not submission_claim(PROPOSAL_KEYS, key)[0]:
+            # The second post of a double click: the first one made the proposal.
+            return redirect("votes:deputy_ballots")
         try:
-            services.proposal_submit(
+            proposal = services.proposal_submit(
                 cycle=cycle,
                 source=Proposal.Source.DEPUTY,
                 title=data["title"],
@@ -157,10 +164,13 @@ def propose(request, pk: int):
                 by=request.user,
             )
         except services.NotEligible as exc:
+            submission_release(PROPOSAL_KEYS, key)
             return _refused(request, str(exc))
         except ValidationError as exc:
+            submission_release(PROPOSAL_KEYS, key)
             form.add_service_errors(exc)
         else:
+            submission_done(PROPOSAL_KEYS, key, proposal.pk)
             messages.success(
                 request,
                 _("Your proposal has been received. The office screens it with the others."),

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from liaison import pages
+from liaison.forms import submission_claim, submission_done, submission_release
 from votes import selectors, services
 from votes.forms import ProposalForm
 from votes.models import BallotCycle, Choice, Phase, Project, Proposal, Round, RoundResult
@@ -31,6 +32,8 @@ from votes.models.cycles import PHASE_ORDER
 PAGE_SIZE = 30
 PROPOSAL_SCOPE = "public-proposal"
 PROPOSAL_SESSION_KEY = "votes:proposal"
+# The one-time keys of the proposal form (liaison.forms.submission_claim).
+PROPOSAL_KEYS = "public-proposal"
 # A region filter is a whole code or the significant digits of one (43, 4304, 430421…).
 REGION_RE = re.compile(r"^[0-9]{2,12}$")
 
@@ -164,6 +167,13 @@ def propose(request, pk: int):
         form = ProposalForm(request.POST)
         if wait is None and form.is_valid():
             data = form.cleaned_data
+            key = data["submission_key"]
+            first, earlier = submission_claim(PROPOSAL_KEYS, key)
+            if not first:
+                # The second post of a double click: the first one made the proposal.
+                if earlier:
+                    request.session[PROPOSAL_SESSION_KEY] = earlier
+                return redirect("votes:propose_done", pk=cycle.pk)
             try:
                 proposal = services.proposal_submit(
                     cycle=cycle,
@@ -173,8 +183,10 @@ def propose(request, pk: int):
                     location=data["location"],
                 )
             except ValidationError as exc:
+                submission_release(PROPOSAL_KEYS, key)
                 form.add_service_errors(exc)
             else:
+                submission_done(PROPOSAL_KEYS, key, proposal.pk)
                 request.session[PROPOSAL_SESSION_KEY] = proposal.pk
                 return redirect("votes:propose_done", pk=cycle.pk)
     else:

@@ -1,0 +1,111 @@
+"""The public station page (the QR code's target), rendered once and kept in the cache.
+
+Everyone who scans a station's poster asks for the same page; it changes only when the
+station, its schedule, its reception days and duties or its deputies do. The article
+(everything but the site's frame, which carries the visitor's own sign-in link and
+CSRF token) is rendered once per station, language, host and day and kept in the
+default cache (Redis in production, shared by every web worker):
+
+- Any save or delete of a model the page shows bumps one version number in the cache,
+  so every worker renders afresh on its next request. Changes made with ``bulk_create``
+  or ``QuerySet.update()`` send no signal: the services that make them call
+  ``station_pages_changed()``.
+- Entries also expire after ``LIAISON_STATION_PAGE_SECONDS`` (default 300), and the key
+  holds the date, because "next reception days" and whether a duty is announced yet
+  depend on today.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from stations import qr, selectors
+
+VERSION_KEY = "stations:page-version"
+# Models whose rows appear on a station page.
+WATCHED = (
+    "stations.Station",
+    "stations.ReceptionSchedule",
+    "stations.ReceptionDay",
+    "stations.Duty",
+    "stations.Placement",
+    "stations.Deputy",
+    "stations.Membership",
+    "stations.Congress",
+    "liaison.Region",
+)
+
+
+def station_pages_changed(**kwargs) -> None:
+    """Make every cached station page stale (cheap: one cache write).
+
+    After commit: bumped earlier, a request in between could cache the old rows under
+    the new version.
+    """
+    transaction.on_commit(_bump)
+
+
+# Bulk writers (liaison/resources.py) may call it once instead of once per row.
+station_pages_changed.bulk_safe = True
+
+
+def _bump() -> None:
+    cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def connect_signals() -> None:
+    from django.apps import apps
+
+    for label in WATCHED:
+        model = apps.get_model(label)
+        post_save.connect(station_pages_changed, sender=model, dispatch_uid=f"stpage-s-{label}")
+        post_delete.connect(station_pages_changed, sender=model, dispatch_uid=f"stpage-d-{label}")
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                station_pages_changed,
+                sender=field.remote_field.through,
+                dispatch_uid=f"stpage-m-{label}-{field.name}",
+            )
+
+
+def _version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        # add(): two workers starting at once agree on the first one's number.
+        if not cache.add(VERSION_KEY, version, timeout=None):
+            version = cache.get(VERSION_KEY, version)
+    return version
+
+
+def station_article(request, code: str) -> tuple[str, str]:
+    """(station name, the page's article HTML); 404 for an unknown or closed station."""
+    key = "stations:page:{}:{}:{}:{}:{}".format(
+        _version(),
+        code,
+        get_language(),
+        request.get_host() if not settings.SITE_URL else "",
+        timezone.localdate().isoformat(),
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        name, html = cached
+        return name, mark_safe(html)  # noqa: S308 -- rendered by our own template
+    station = selectors.station_for_public_page(code=code)
+    path = reverse("stations:station", args=[station.code])
+    html = render_to_string(
+        "stations/_station_article.html",
+        {"station": station, "page_url": qr.absolute_url(request, path)},
+    )
+    cache.set(key, (station.name, str(html)), timeout=settings.LIAISON_STATION_PAGE_SECONDS)
+    return station.name, html
