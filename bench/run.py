@@ -651,7 +651,7 @@ WITH cases AS (
     )
     SELECT 'constituent', pair[1], pair[2]::bigint, '村口路灯不亮',
         '村口路灯不亮已有一段时间，第' || g || '号反映，请尽快修复。', 'received', '',
-        now(), NULL, NULL, NULL, 0, '', NULL
+        now() - g * interval '1 millisecond', NULL, NULL, NULL, 0, '', NULL
     FROM (
         SELECT g, (%(pairs)s::text[])[1 + floor(random() * %(pair_count)s)::int] AS pairtext
         FROM generate_series(1, %(count)s) AS g

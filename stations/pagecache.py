@@ -13,16 +13,27 @@ default cache (Redis in production, shared by every web worker):
 - Entries also expire after ``LIAISON_STATION_PAGE_SECONDS`` (default 300), and the key
   holds the date, because "next reception days" and whether a duty is announced yet
   depend on today.
+
+For a visitor with nothing pending (no query string, no message to show) the whole
+page is kept, frame included, keyed also on whether the visitor is signed in: the one
+per-visitor part left, the CSRF token of the language form, is put in on the way out.
+Each worker remembers the version for a second (``VERSION_MEMO_SECONDS``), so a hit is
+one cache read; an edit made in another process shows within that second.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -60,7 +71,9 @@ station_pages_changed.bulk_safe = True
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    version = time.time_ns()
+    cache.set(VERSION_KEY, version, timeout=None)
+    _memo.update(version=version, until=time.monotonic() + VERSION_MEMO_SECONDS)
 
 
 def connect_signals() -> None:
@@ -78,13 +91,21 @@ def connect_signals() -> None:
             )
 
 
+VERSION_MEMO_SECONDS = 1.0
+_memo: dict = {"version": None, "until": 0.0}
+
+
 def _version() -> int:
+    now = time.monotonic()
+    if _memo["version"] is not None and now < _memo["until"]:
+        return _memo["version"]
     version = cache.get(VERSION_KEY)
     if version is None:
         version = time.time_ns()
         # add(): two workers starting at once agree on the first one's number.
         if not cache.add(VERSION_KEY, version, timeout=None):
             version = cache.get(VERSION_KEY, version)
+    _memo.update(version=version, until=now + VERSION_MEMO_SECONDS)
     return version
 
 
@@ -109,3 +130,36 @@ def station_article(request, code: str) -> tuple[str, str]:
     )
     cache.set(key, (station.name, str(html)), timeout=settings.LIAISON_STATION_PAGE_SECONDS)
     return station.name, html
+
+
+# The language form's hidden CSRF input, as {% csrf_token %} writes it.
+_CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_SLOT = "__liaison_csrf_slot__"
+
+
+def station_page(request, code: str) -> HttpResponse:
+    """The whole station page: from the cache when the visitor has nothing pending."""
+    if request.GET or len(get_messages(request)):
+        name, article = station_article(request, code)
+        return render(
+            request, "stations/station_detail.html", {"station_name": name, "article": article}
+        )
+    key = "stations:fullpage:{}:{}:{}:{}:{}:{}".format(
+        _version(),
+        code,
+        get_language(),
+        request.get_host() if not settings.SITE_URL else "",
+        timezone.localdate().isoformat(),
+        int(request.user.is_authenticated),
+    )
+    html = cache.get(key)
+    if html is None:
+        name, article = station_article(request, code)
+        html = render_to_string(
+            "stations/station_detail.html",
+            {"station_name": name, "article": article},
+            request=request,
+        )
+        html = _CSRF_INPUT.sub(lambda m: m.group(1) + _CSRF_SLOT + m.group(2), html, count=1)
+        cache.set(key, html, timeout=settings.LIAISON_STATION_PAGE_SECONDS)
+    return HttpResponse(html.replace(_CSRF_SLOT, get_token(request), 1))

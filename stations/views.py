@@ -47,10 +47,7 @@ def home(request):
 
 @require_safe
 def station_detail(request, code: str):
-    name, article = pagecache.station_article(request, code)
-    return render(
-        request, "stations/station_detail.html", {"station_name": name, "article": article}
-    )
+    return pagecache.station_page(request, code)
 
 
 @require_safe

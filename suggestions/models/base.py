@@ -225,6 +225,10 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["region", "-received_at"], name="case_region_received_idx"),
             models.Index(fields=["status", "due_date"], name="case_status_due_idx"),
+            # The admin list's order (newest first, id breaking ties): items received
+            # in the same instant (an import, a hotline batch) would otherwise make
+            # PostgreSQL sort the whole tie to show the first page.
+            models.Index(fields=["received_at", "id"], name="case_received_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -128,3 +128,37 @@ def test_unknown_station_is_404_and_not_cached(client, station):
     assert client.get(reverse("stations:station", args=["NOPE01"])).status_code == 404
     StationFactory(region=station.region, code="NOPE01", name="新站")
     assert client.get(reverse("stations:station", args=["NOPE01"])).status_code == 200
+
+
+def test_each_visitor_gets_a_working_csrf_token_of_their_own(station):
+    import re
+
+    from django.test import Client
+
+    tokens = []
+    for _ in range(2):
+        visitor = Client(enforce_csrf_checks=True)
+        page = _get(visitor, station).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        assert "csrf_slot" not in page
+        tokens.append(token)
+        # The language form of the cached page works for this visitor.
+        response = visitor.post(
+            reverse("set_language"),
+            {"language": "en", "next": "/", "csrfmiddlewaretoken": token},
+        )
+        assert response.status_code == 302
+    assert tokens[0] != tokens[1]
+
+
+def test_a_pending_message_is_shown_not_swallowed_by_the_cache(client, station, rf):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    _get(client, station)  # the page is cached
+    # A message queued for this visitor (e.g. "signed out") appears on the page.
+    client.cookies["messages"] = CookieStorage(rf.get("/"))._encode(
+        [Message(constants.INFO, "您已退出登录")]
+    )
+    assert "您已退出登录" in _get(client, station).content.decode()
