@@ -265,7 +265,7 @@ API: dict[str, Door] = {
     "votes_api:cast": Door(
         signed_in(FORBIDDEN, deputies=NO_METHOD),
         signed_in(FORBIDDEN, deputy=INVALID),
-        args={"pk": "round"},
+        args={"pk": "cycle_voting"},  # the cycle whose round is open
     ),
     "votes_api:results": Door(PUBLIC, NOWHERE, args={"pk": "cycle_implementing"}),
     "votes_api:cycles": API_PUBLIC_LIST,
