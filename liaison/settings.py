@@ -462,6 +462,9 @@ LIAISON_REMINDER_WORKDAYS = int(os.environ.get("LIAISON_REMINDER_WORKDAYS", "2")
 LIAISON_RATING_DAYS = int(os.environ.get("LIAISON_RATING_DAYS", "7"))
 # Working days a deputy has to act on an opinion addressed to them before it is routed.
 LIAISON_DEPUTY_DECISION_WORKDAYS = int(os.environ.get("LIAISON_DEPUTY_DECISION_WORKDAYS", "5"))
+# An opinion still unrouted this long after it came in (a worker died holding its
+# routing task) is queued again by the deadline sweep (suggestions.services.routing_retry).
+LIAISON_ROUTING_RETRY_MINUTES = int(os.environ.get("LIAISON_ROUTING_RETRY_MINUTES", "15"))
 # Deputy suggestions: months for re-handling after an "unsatisfied" rating (a local rule,
 # 1–3 months) and months until a B-class item's review (回头看).
 LIAISON_DEPUTY_REHANDLE_MONTHS = int(os.environ.get("LIAISON_DEPUTY_REHANDLE_MONTHS", "2"))

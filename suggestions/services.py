@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Exists, OuterRef, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +25,7 @@ from django.utils.translation import gettext as _
 from liaison import regions, workdays
 from liaison.crypto import normalise_phone
 from liaison.images import image_clean
-from liaison.models import Notification, User
+from liaison.models import Notification, OutboxMessage, User
 from liaison.notifications import absolute_link, notification_create, office_users_for
 from liaison.outbox import outbox_enqueue
 from liaison.refcache import RefCache
@@ -1204,6 +1206,42 @@ def deadlines_sweep(*, today: dt.date | None = None) -> dict[str, int]:
             if _deadline_notice(assignment, kind, today):
                 counts[kind] += 1
     return counts
+
+
+def routing_retry(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Queue routing again for opinions that should have been routed long ago.
+
+    Routing is published after commit and relayed by beat until the broker takes it,
+    but a task handed to a worker that then dies whole comes back only after the
+    broker's visibility timeout (an hour on Redis). Opinions still "received" after
+    ``LIAISON_ROUTING_RETRY_MINUTES``, with no routing waiting in the outbox, no
+    assignment ever, not waiting for their deputy and not left to the office's triage,
+    are queued again; routing is idempotent, so a late redelivery changes nothing.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=settings.LIAISON_ROUTING_RETRY_MINUTES)
+    queued = (
+        OutboxMessage.objects.filter(task="suggestions.tasks.route_case", sent_at__isnull=True)
+        .annotate(case_ref=Cast(KT("kwargs__case_id"), BigIntegerField()))
+        .filter(case_ref=OuterRef("pk"))
+    )
+    stuck = (
+        Case.objects.filter(kind=Case.Kind.CONSTITUENT, status=S.RECEIVED, received_at__lt=cutoff)
+        .exclude(Q(suggestion__deputy__isnull=False) & Q(suggestion__deputy_decision=""))
+        .exclude(Exists(queued))
+        .exclude(Exists(Assignment.objects.filter(case=OuterRef("pk"))))
+        .exclude(Exists(Event.objects.filter(case=OuterRef("pk"), kind=Event.Kind.AWAITING_TRIAGE)))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    count = 0
+    for case_id in stuck:
+        with transaction.atomic():
+            outbox_enqueue(task="suggestions.tasks.route_case", kwargs={"case_id": case_id})
+        count += 1
+    if count:
+        logger.warning("routing: %s opinion(s) were still unrouted; queued again", count)
+    return count
 
 
 def deputy_decisions_expire(*, today: dt.date | None = None) -> int:

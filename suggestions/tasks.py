@@ -15,6 +15,7 @@ def route_case(*, case_id: int) -> int | None:
 def sweep_deadlines() -> dict[str, int]:
     counts = services.deadlines_sweep()
     counts["deputy_expired"] = services.deputy_decisions_expire()
+    counts["rerouted"] = services.routing_retry()
     return counts
 
 
