@@ -109,15 +109,15 @@ def _version() -> int:
     return version
 
 
+def _key(kind: str, request, code: str, *more) -> str:
+    host = request.get_host() if not settings.SITE_URL else ""
+    parts = (_version(), code, get_language(), host, timezone.localdate().isoformat(), *more)
+    return f"stations:{kind}:" + ":".join(map(str, parts))
+
+
 def station_article(request, code: str) -> tuple[str, str]:
     """(station name, the page's article HTML); 404 for an unknown or closed station."""
-    key = "stations:page:{}:{}:{}:{}:{}".format(
-        _version(),
-        code,
-        get_language(),
-        request.get_host() if not settings.SITE_URL else "",
-        timezone.localdate().isoformat(),
-    )
+    key = _key("page", request, code)
     cached = cache.get(key)
     if cached is not None:
         name, html = cached
@@ -144,14 +144,7 @@ def station_page(request, code: str) -> HttpResponse:
         return render(
             request, "stations/station_detail.html", {"station_name": name, "article": article}
         )
-    key = "stations:fullpage:{}:{}:{}:{}:{}:{}".format(
-        _version(),
-        code,
-        get_language(),
-        request.get_host() if not settings.SITE_URL else "",
-        timezone.localdate().isoformat(),
-        int(request.user.is_authenticated),
-    )
+    key = _key("fullpage", request, code, int(request.user.is_authenticated))
     html = cache.get(key)
     if html is None:
         name, article = station_article(request, code)

@@ -195,7 +195,9 @@ def _deal(*, station: Station, start: dt.date, end: dt.date, new_ids: set[int]) 
     if stale:
         Duty.objects.filter(pk__in=stale).delete()
     Duty.objects.bulk_create(fresh)
-    pagecache.station_pages_changed()  # bulk_create sends no signal
+    # bulk_create sends no signal: the station pages showing these days and duties (and
+    # the days reception_days_roll just created before dealing) are stale now.
+    pagecache.station_pages_changed()
 
 
 def reception_days_roll(
@@ -246,7 +248,6 @@ def reception_days_roll(
         new_ids: set[int] = set()
         if new_days:
             ReceptionDay.objects.bulk_create(new_days)
-            pagecache.station_pages_changed()  # bulk_create sends no signal
             new_ids = set(
                 ReceptionDay.objects.filter(
                     station=station, date__in=[day.date for day in new_days]

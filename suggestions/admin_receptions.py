@@ -20,12 +20,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.admin import ScopedAdmin, ScopedInline
+from liaison.forms import SUBMISSION_KEY_RE, new_submission_key
 from liaison.rules import is_admin, is_office
 from stations.models import Reception
 from suggestions import receptions
 from suggestions.admin import RegionDrillDownFilter
 from suggestions.admin_privacy import reveal_button
-from suggestions.forms import SUBMISSION_KEY_RE, new_submission_key
 from suggestions.models import Category, ReceptionMatter
 
 

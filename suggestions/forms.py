@@ -7,25 +7,18 @@ API and the admin refuse exactly the same things, with the same messages.
 """
 
 import re
-import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from liaison.forms import ServiceErrorsMixin
+from liaison.forms import SUBMISSION_KEY_RE, ServiceErrorsMixin, new_submission_key
 from suggestions import selectors
 from suggestions.models import Case, FollowUp, Suggestion, validate_not_markup
 
-SUBMISSION_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,48}$")
 TITLE_MAX = Case._meta.get_field("title").max_length
 NAME_MAX = Suggestion._meta.get_field("name").max_length
 COMMENT_MAX = 500
-
-
-def new_submission_key() -> str:
-    """A fresh key for one rendering of the form: a double click sends it twice."""
-    return secrets.token_urlsafe(24)
 
 
 def _one_line(value: str) -> str:

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import SUBMISSION_KEY_RE, new_submission_key
 from stations.models import RECEPTION_VISITORS_MAX, Deputy, Station
 from suggestions import receptions
-from suggestions.forms import SUBMISSION_KEY_RE, new_submission_key
 from suggestions.models import Category, ReceptionMatter
 
 MATTERS_PREFIX = "matters"
